@@ -1,0 +1,1 @@
+"""One alert lifecycle for every domain (open, acknowledged, resolved)."""

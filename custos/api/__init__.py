@@ -1,0 +1,1 @@
+"""DRF machinery shared by all dialects: viewsets, pagination, errors, schema."""

@@ -1,0 +1,246 @@
+"""One exception handler, five error envelopes.
+
+Every failure is first normalised into an ``ApiError`` (status, title, message, code, field errors),
+then rendered in the envelope of the dialect the view belongs to (``view.dialect``):
+
+* pipeline: DRF's own shapes, ``{"detail": ...}`` and validation ``{"field": ["msg"]}``
+* access:   ``{"error": ..., "details": {...}}``
+* twin:     ``{"error": ..., "message": ...}``
+* enginel:  ``{"error", "detail", "code", "field_errors"}``
+* sqal:     ``{"detail": ...}``; validation is 422 ``{"detail": [{loc, msg, type}]}``
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from custos.kernel.errors import DomainError
+
+logger = logging.getLogger("custos.api")
+
+_TITLES = {
+    400: "Bad request",
+    401: "Authentication failed",
+    403: "Permission denied",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Validation error",
+    429: "Rate limit exceeded",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+_DRF_CODES = {
+    drf.NotAuthenticated: "AUTHENTICATION_FAILED",
+    drf.AuthenticationFailed: "AUTHENTICATION_FAILED",
+    drf.PermissionDenied: "PERMISSION_DENIED",
+    drf.NotFound: "RESOURCE_NOT_FOUND",
+    drf.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    drf.NotAcceptable: "NOT_ACCEPTABLE",
+    drf.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
+    drf.ParseError: "PARSE_ERROR",
+    drf.Throttled: "RATE_LIMIT_EXCEEDED",
+    drf.ValidationError: "VALIDATION_ERROR",
+}
+
+
+@dataclass
+class ApiError:
+    status: int
+    message: str
+    code: str
+    title: str = ""
+    # field -> messages; "non_field_errors" for errors about the whole body.
+    field_errors: dict[str, Any] = field(default_factory=dict)
+    # (location path, message, type) triples, for the sqal 422 list.
+    items: list[tuple[list[str | int], str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    is_validation: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            self.title = _TITLES.get(self.status, "Error")
+
+
+def _flatten(detail: Any, path: list[str | int]) -> list[tuple[list[str | int], str, str]]:
+    if isinstance(detail, dict):
+        return [item for key, value in detail.items() for item in _flatten(value, [*path, key])]
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return [(path, str(item), getattr(item, "code", "invalid")) for item in detail]
+        return [item for index, value in enumerate(detail) for item in _flatten(value, [*path, index])]
+    return [(path, str(detail), getattr(detail, "code", "invalid"))]
+
+
+def _plain(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {str(key): _plain(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_plain(item) for item in detail]
+    return str(detail)
+
+
+def _validation(detail: Any, *, code: str = "VALIDATION_ERROR", message: str = "Validation error") -> ApiError:
+    non_field = api_settings.NON_FIELD_ERRORS_KEY
+    fields = _plain(detail) if isinstance(detail, dict) else {non_field: _plain(detail if isinstance(detail, list) else [detail])}
+    items = _flatten(detail if isinstance(detail, (dict, list)) else [detail], [])
+    if items:
+        message = "; ".join(
+            msg if not path or path == [non_field] else f"{'.'.join(str(p) for p in path)}: {msg}"
+            for path, msg, _kind in items
+        )
+    return ApiError(400, message, code, title="Validation error", field_errors=fields, items=items, is_validation=True)
+
+
+def normalise(exc: Exception) -> ApiError | None:
+    """The ``ApiError`` for an exception, or ``None`` when it is not an API error (a bug: 500)."""
+    if isinstance(exc, DomainError):
+        if exc.field_errors:
+            error = _validation(exc.field_errors, code=exc.code)
+            error.status = exc.status_code
+            if exc.message != exc.default_message:
+                error.message = exc.message
+            return error
+        return ApiError(exc.status_code, exc.message, exc.code, extra=dict(exc.extra))
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = drf.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if not isinstance(exc, drf.APIException):
+        return None
+    code = next((value for cls, value in _DRF_CODES.items() if isinstance(exc, cls)), "ERROR")
+    if isinstance(exc, drf.ValidationError):
+        return _validation(exc.detail)
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        headers["Retry-After"] = str(int(exc.wait))
+        extra["retry_after"] = int(exc.wait)
+    detail = exc.detail
+    if isinstance(detail, dict):  # e.g. simplejwt's {"detail", "code", "messages"}
+        message = str(detail.get("detail", next(iter(detail.values()), "")))
+        token_code = str(detail.get("code", ""))
+        if token_code == "token_not_valid" and any(
+            "expired" in str(m.get("message", "")) for m in detail.get("messages", []) if isinstance(m, dict)
+        ):
+            code = "TOKEN_EXPIRED"
+    else:
+        message = str(detail)
+    return ApiError(exc.status_code, message, code, headers=headers, extra=extra)
+
+
+# --- Envelopes --------------------------------------------------------------------------------
+
+
+def _pipeline(error: ApiError) -> dict[str, Any]:
+    if error.is_validation:
+        return dict(error.field_errors)
+    return {"detail": error.message, **error.extra}
+
+
+def _access(error: ApiError) -> dict[str, Any]:
+    return {"error": error.message if not error.is_validation else error.title, "details": error.field_errors, **error.extra}
+
+
+def _twin(error: ApiError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": error.title, "message": error.message, **error.extra}
+    if error.is_validation:
+        body["details"] = error.field_errors
+    return body
+
+
+def _enginel(error: ApiError) -> dict[str, Any]:
+    return {
+        "error": error.title,
+        "detail": error.message,
+        "code": error.code,
+        "field_errors": error.field_errors,
+        **error.extra,
+    }
+
+
+def _sqal(error: ApiError) -> dict[str, Any]:
+    if error.is_validation:
+        error.status = 422
+        return {
+            "detail": [
+                {"loc": ["body", *path] if path else ["body"], "msg": msg, "type": kind}
+                for path, msg, kind in error.items
+            ]
+        }
+    return {"detail": error.message, **error.extra}
+
+
+ENVELOPES = {"pipeline": _pipeline, "access": _access, "twin": _twin, "enginel": _enginel, "sqal": _sqal}
+
+
+def render(error: ApiError, dialect: str) -> tuple[int, dict[str, Any]]:
+    body = ENVELOPES.get(dialect, _pipeline)(error)
+    return error.status, body
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    error = normalise(exc)
+    if error is None:
+        return None  # not an API error: let Django log it and answer 500 (see handler500)
+    view = context.get("view")
+    status, body = render(error, getattr(view, "dialect", "pipeline"))
+    response = Response(body, status=status, headers=error.headers)
+    return response
+
+
+# --- Errors raised outside DRF views (unknown URL, crash) --------------------------------------
+
+_PREFIX_DIALECTS = (
+    ("/api/access/", "access"),
+    ("/tasks", "access"),
+    ("/api/ai/", "sqal"),
+    ("/api/firmware/", "sqal"),
+    ("/api/bugs/", "sqal"),
+    ("/api/admin/", "sqal"),
+    ("/api/analysis/", "sqal"),
+    ("/api/sensors/", "sqal"),
+    ("/api/reports/", "sqal"),
+)
+
+
+def dialect_for_path(path: str) -> str:
+    return next((dialect for prefix, dialect in _PREFIX_DIALECTS if path.startswith(prefix)), "pipeline")
+
+
+def _json_error(request: HttpRequest, status: int, message: str, code: str) -> JsonResponse:
+    status_out, body = render(ApiError(status, message, code), dialect_for_path(request.path))
+    return JsonResponse(body, status=status_out)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(request, 404, "Not found.", "RESOURCE_NOT_FOUND")
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return _json_error(request, 500, "A server error occurred.", "INTERNAL_ERROR")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(request, 403, "You do not have permission to perform this action.", "PERMISSION_DENIED")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(request, 400, "Bad request.", "BAD_REQUEST")

@@ -1,0 +1,123 @@
+"""The list envelopes of the five dialects (DESIGN.md, "Dialects")."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination, PageNumberPagination
+from rest_framework.response import Response
+
+
+class PipelinePagination(PageNumberPagination):
+    """``{count, next, previous, results}``; ``page``, ``page_size`` (default 20)."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class AccessPagination(PipelinePagination):
+    max_page_size = 100
+
+
+class EnginelPagination(PageNumberPagination):
+    """``{count, next, previous, results}``; ``page_size`` default 50, at most 100."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _int_param(request: Any, name: str, default: int, minimum: int, maximum: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError({name: [f"A valid integer is required, got {raw!r}."]}) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise ValidationError({name: [f"Must be {bound}."]})
+    return value
+
+
+class TwinPagination(BasePagination):
+    """Plain JSON arrays; ``limit`` (default 100, at most 1000) and ``offset`` cut the list."""
+
+    default_limit = 100
+    max_limit = 1000
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        limit = _int_param(request, "limit", self.default_limit, 1, self.max_limit)
+        offset = _int_param(request, "offset", 0, 0, None)
+        return list(queryset[offset : offset + limit])
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(data)
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return schema
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+        ]
+
+
+class SqalPagination(BasePagination):
+    """``{items, pagination{totalItems, totalPages, currentPage, hasPrevious, hasNext}}``, ``skip``/``limit``."""
+
+    default_limit = 50
+    max_limit = 1000
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        self.skip = _int_param(request, "skip", 0, 0, None)
+        self.limit = _int_param(request, "limit", self.default_limit, 1, self.max_limit)
+        self.total = queryset.count() if hasattr(queryset, "count") and not isinstance(queryset, list) else len(
+            queryset
+        )
+        return list(queryset[self.skip : self.skip + self.limit])
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            OrderedDict(
+                items=data,
+                pagination=OrderedDict(
+                    totalItems=self.total,
+                    totalPages=math.ceil(self.total / self.limit),
+                    currentPage=self.skip // self.limit + 1,
+                    hasPrevious=self.skip > 0,
+                    hasNext=self.skip + self.limit < self.total,
+                ),
+            )
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["items", "pagination"],
+            "properties": {
+                "items": schema,
+                "pagination": {
+                    "type": "object",
+                    "properties": {
+                        "totalItems": {"type": "integer"},
+                        "totalPages": {"type": "integer"},
+                        "currentPage": {"type": "integer"},
+                        "hasPrevious": {"type": "boolean"},
+                        "hasNext": {"type": "boolean"},
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": "skip", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+        ]

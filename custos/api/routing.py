@@ -1,0 +1,59 @@
+"""URL helpers: every route answers with and without its trailing slash, never by redirect.
+
+``both()`` registers a ``path()`` in its written form and its other slash form; ``DialectRouter`` does
+the same for every route a DRF router generates. The other form is named ``<name>--alt`` and left
+out of the OpenAPI schema (see ``schema.drop_alternate_paths``). A route that is a route of its own
+in another form (``/api/alerts`` of twin vs ``/api/alerts/`` of pipeline) is registered earlier in
+``config/urls.py`` and wins, because Django takes the first pattern that matches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.urls import URLPattern, path, re_path
+from rest_framework.routers import SimpleRouter
+
+ALT_SUFFIX = "--alt"
+
+
+def other_form(route: str) -> str:
+    if route.endswith("/"):
+        return route[:-1]
+    return f"{route}/"
+
+
+def both(route: str, view: Callable[..., Any], name: str, kwargs: dict[str, Any] | None = None) -> list[URLPattern]:
+    """``route`` as written plus its other slash form (``route`` must not be empty)."""
+    return [
+        path(route, view, kwargs, name=name),
+        path(other_form(route), view, kwargs, name=f"{name}{ALT_SUFFIX}"),
+    ]
+
+
+def _toggle_regex(regex: str) -> str:
+    body = regex[:-1] if regex.endswith("$") else regex
+    return f"{body[:-1]}$" if body.endswith("/") else f"{body}/$"
+
+
+class DialectRouter(SimpleRouter):
+    """A DRF router whose routes also answer in the other slash form (``trailing_slash`` picks the written one)."""
+
+    def __init__(self, *, trailing_slash: bool = True) -> None:
+        super().__init__(trailing_slash=trailing_slash)
+
+    def get_urls(self) -> list[URLPattern]:
+        urls = []
+        for pattern in super().get_urls():
+            urls.append(pattern)
+            regex = str(pattern.pattern)
+            urls.append(
+                re_path(
+                    _toggle_regex(regex),
+                    pattern.callback,
+                    pattern.default_args,
+                    name=f"{pattern.name}{ALT_SUFFIX}" if pattern.name else None,
+                )
+            )
+        return urls

@@ -1,0 +1,1 @@
+"""One append-only, hash-chained audit log of every write."""

@@ -1,0 +1,1 @@
+"""Stripe checkout and webhooks, credits ledger."""

@@ -1,0 +1,200 @@
+"""The ``custos`` command (also ``python -m custos``).
+
+    custos serve [--host H] [--port P] [--workers N]   HTTP + WebSockets on one port
+    custos worker [--beat] [--concurrency N]           a job worker
+    custos beat                                        the periodic-task scheduler
+    custos migrate | createsuperuser | check | demo    set-up and checks
+    custos manage <django command> [args]              any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+
+def _setup() -> None:
+    """Configure Django; a malformed setting ends the command with one line naming the variable."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from config.env import ConfigError
+
+    try:
+        import django
+
+        django.setup()
+    except ConfigError as exc:
+        print(f"custos: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def ensure_admin(out=sys.stdout) -> None:
+    """On first start: an administrator from CUSTOS_ADMIN_EMAIL/PASSWORD, else a generated one printed once."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    if user_model.objects.filter(is_superuser=True).exists():
+        return
+    email = settings.CUSTOS_ADMIN_EMAIL or "admin@custos.local"
+    password = settings.CUSTOS_ADMIN_PASSWORD or secrets.token_urlsafe(18)
+    user_model.objects.create_superuser(email=email, username="admin", password=password, email_confirmed=True)
+    if settings.CUSTOS_ADMIN_PASSWORD:
+        print(f"custos: created administrator {email} (password from CUSTOS_ADMIN_PASSWORD)", file=out)
+    else:
+        print(f"custos: created administrator {email} with password {password}  (shown only once)", file=out)
+
+
+def _start_embedded_worker() -> subprocess.Popen | None:
+    from django.conf import settings
+
+    if not settings.EMBEDDED_WORKER:
+        return None
+    command = [sys.executable, "-m", "custos", "worker", "--beat", "--concurrency", "2"]
+    return subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - our own interpreter and module
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    _manage("migrate", "--no-input", "--verbosity", "0")
+    ensure_admin()
+    worker = _start_embedded_worker()
+    print(f"custos: serving on http://{args.host}:{args.port}/ with {args.workers} worker(s)", flush=True)
+    try:
+        Granian(
+            "config.asgi:application",
+            address=args.host,
+            port=args.port,
+            interface=Interfaces.ASGI,
+            workers=args.workers,
+            websockets=True,
+            log_access=False,
+        ).serve()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from config.celery import app
+
+    argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency)]
+    if args.beat:
+        argv += ["--beat", "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    _setup()
+    from config.celery import app
+
+    app.start(["beat", "--loglevel", args.loglevel, "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"])
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup()
+    _manage("migrate", "--no-input")
+    return 0
+
+
+def cmd_createsuperuser(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("createsuperuser", *args.rest)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Django's system checks plus the live dependency checks; non-zero exit when anything fails."""
+    _setup()
+    from custos.ops.checks import run_checks
+
+    _manage("check", "--fail-level", "WARNING")
+    failed = False
+    for name, result in run_checks().items():
+        print(f"{name:10s} {result.label}  ({result.latency_ms} ms)")
+        failed = failed or not result.ok
+    return 1 if failed else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup()
+    from custos.kernel.demo import load_demo
+
+    _manage("migrate", "--no-input", "--verbosity", "0")
+    load_demo(progress=not args.quiet)
+    return 0
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["custos manage", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="custos", description="Custos platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve HTTP, WebSockets and Socket.IO on one port")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a job worker")
+    worker.add_argument("--beat", action="store_true", help="also run the periodic-task scheduler")
+    worker.add_argument("--concurrency", type=int, default=os.cpu_count() or 2)
+    worker.add_argument("--loglevel", default="INFO")
+    worker.set_defaults(func=cmd_worker)
+
+    beat = sub.add_parser("beat", help="run the periodic-task scheduler")
+    beat.add_argument("--loglevel", default="INFO")
+    beat.set_defaults(func=cmd_beat)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    createsuperuser = sub.add_parser("createsuperuser", help="create an administrator")
+    createsuperuser.add_argument("rest", nargs=argparse.REMAINDER)
+    createsuperuser.set_defaults(func=cmd_createsuperuser)
+    sub.add_parser("check", help="system checks and dependency checks").set_defaults(func=cmd_check)
+    demo = sub.add_parser("demo", help="load realistic demo data")
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    for name in ("port", "workers", "concurrency"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            print(f"custos: --{name} must be at least 1", file=sys.stderr)
+            return 2
+    return args.func(args)

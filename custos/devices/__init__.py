@@ -1,0 +1,1 @@
+"""Device registry, telemetry storage and ingestion, firmware and OTA."""

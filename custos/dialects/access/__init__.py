@@ -1,0 +1,1 @@
+"""The access dialect: its route table and presenters."""

@@ -1,0 +1,18 @@
+"""Routes of the access document (specs/001-access-template.md)."""
+
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from django.urls import path
+
+from custos.api.routing import both
+from custos.ops.api.views import AccessHealthView, RootView
+
+urlpatterns = [
+    path("", RootView.as_view(), name="root"),
+    *both("health/", AccessHealthView.as_view(), "health"),
+    *both("metrics", ExportToDjangoView, "metrics"),
+    *both("api/schema/", SpectacularAPIView.as_view(), "schema"),
+    *both("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
+    *both("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), "redoc"),
+]

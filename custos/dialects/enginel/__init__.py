@@ -1,0 +1,1 @@
+"""The enginel dialect: its route table and presenters."""

@@ -1,0 +1,1 @@
+"""The pipeline dialect: its route table and presenters."""

@@ -1,0 +1,1 @@
+"""The sqal dialect: its route table and presenters."""

@@ -1,0 +1,1 @@
+"""The twin dialect: its route table and presenters."""

@@ -1,0 +1,1 @@
+"""Publish-after-commit events; Channels groups and the Socket.IO server."""

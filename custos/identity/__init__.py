@@ -1,0 +1,1 @@
+"""Users and the ways they prove who they are."""

@@ -1,0 +1,1 @@
+"""Job records over Celery: progress, cancel, retry, metrics."""

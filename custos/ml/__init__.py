@@ -1,0 +1,1 @@
+"""Model registry, datasets, training jobs and predictions."""

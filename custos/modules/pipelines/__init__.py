@@ -1,0 +1,1 @@
+"""Domain of the pipeline spec: pipelines, segments, imagery, analysis, alerts."""

@@ -1,0 +1,1 @@
+"""Designs, series, BOM, reviews, markups and CAD processing."""

@@ -1,0 +1,1 @@
+"""SQAL samples, ToF/spectral analysis, fusion and grading, dashboards."""

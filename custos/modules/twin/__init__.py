@@ -1,0 +1,1 @@
+"""Twin analytics: anomaly detection, failure prediction, health, recommendations."""

@@ -1,0 +1,1 @@
+"""Health, metrics, system metrics, monitoring endpoints and settings."""

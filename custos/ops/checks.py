@@ -1,0 +1,73 @@
+"""Real availability checks of the services Custos depends on."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str
+    latency_ms: float
+
+    @property
+    def label(self) -> str:
+        return "ok" if self.ok else f"error: {self.detail}"
+
+
+def _timed(check) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        detail = check()
+        ok = True
+    except Exception as exc:  # a failing dependency is a result here, not a crash
+        detail, ok = f"{type(exc).__name__}: {exc}"[:300], False
+    return CheckResult(ok, detail, round((time.perf_counter() - started) * 1000, 2))
+
+
+def check_database() -> CheckResult:
+    def run() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        return connection.vendor
+
+    return _timed(run)
+
+
+def check_cache() -> CheckResult:
+    def run() -> str:
+        key = f"custos:health:{uuid.uuid4().hex}"
+        cache.set(key, "1", timeout=10)
+        value = cache.get(key)
+        cache.delete(key)
+        if value != "1":
+            raise RuntimeError("value written to the cache was not read back")
+        return "redis" if settings.REDIS_URL else "file"
+
+    return _timed(run)
+
+
+def check_queue() -> CheckResult:
+    def run() -> str:
+        from config.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return conn.transport_cls if isinstance(conn.transport_cls, str) else conn.transport.driver_type
+
+    return _timed(run)
+
+
+CHECKS = {"database": check_database, "cache": check_cache, "queue": check_queue}
+
+
+def run_checks() -> dict[str, CheckResult]:
+    return {name: check() for name, check in CHECKS.items()}

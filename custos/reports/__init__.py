@@ -1,0 +1,1 @@
+"""Report generation (csv/json/xlsx/pdf), templates and schedules."""

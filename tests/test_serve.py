@@ -1,0 +1,107 @@
+"""``custos serve`` on the embedded defaults, as a new user runs it: first start, admin login, restart."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.test_config import ROOT, _clean_env
+
+ADMIN_LINE = re.compile(r"created administrator (\S+) with password (\S+)\s+\(shown only once\)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = _free_port()
+        self.log = log
+        self.handle = log.open("w")
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "custos", "serve", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"serve exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.base}/api/health/", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"serve not ready in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> list[int]:
+        children = [child.pid for child in psutil.Process(self.process.pid).children(recursive=True)]
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=40)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.handle.close()
+        return children
+
+
+def _admin_login(base: str, email: str, password: str) -> httpx.Response:
+    with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as client:
+        page = client.get("/admin/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        return client.post(
+            "/admin/login/?next=/admin/",
+            data={"csrfmiddlewaretoken": token, "username": email, "password": password, "next": "/admin/"},
+            headers={"Referer": f"{base}/admin/login/"},
+        )
+
+
+@pytest.mark.slow
+def test_first_start_creates_admin_and_a_restart_keeps_the_data(tmp_path):
+    env = _clean_env(tmp_path)
+    env.pop("CUSTOS_EMBEDDED_WORKER", None)
+    first = Server(env, tmp_path / "first.log")
+    try:
+        first.wait_ready()
+        health = httpx.get(f"{first.base}/api/health/detailed/", timeout=10)
+        assert health.status_code == 200, health.text
+        assert health.json()["checks"]["queue"] == "ok"
+        match = ADMIN_LINE.search(first.log.read_text())
+        assert match, first.log.read_text()
+        email, password = match.groups()
+        assert email == "admin@custos.local"
+        login = _admin_login(first.base, email, password)
+        assert (login.status_code, login.headers["location"]) == (302, "/admin/")
+        assert _admin_login(first.base, email, "wrong-password").status_code == 200  # the form again
+    finally:
+        children = first.stop()
+    assert children, "serve starts the embedded job worker as a child process"
+    assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+
+    second = Server(env, tmp_path / "second.log")
+    try:
+        second.wait_ready()
+        assert "created administrator" not in second.log.read_text()
+        login = _admin_login(second.base, email, password)
+        assert (login.status_code, login.headers["location"]) == (302, "/admin/")
+    finally:
+        second.stop()
