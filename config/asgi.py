@@ -13,13 +13,12 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from a2wsgi import WSGIMiddleware  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from a2wsgi import WSGIMiddleware
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.conf import settings
 
-from django.conf import settings  # noqa: E402
-
-from config.wsgi import application as wsgi_application  # noqa: E402  (sets Django up)
+from config.wsgi import application as wsgi_application
 
 DIALECTS = ("twin", "access", "pipeline", "enginel", "sqal")
 
@@ -30,6 +29,12 @@ def websocket_urlpatterns() -> list:
         module = importlib.import_module(f"custos.dialects.{dialect}.urls")
         patterns.extend(getattr(module, "websocket_urlpatterns", []))
     return patterns
+
+
+def serves_websocket(path: str) -> bool:
+    """Whether a WebSocket connection to ``path`` reaches a consumer (used by the spec-coverage test)."""
+    relative = path.lstrip("/")
+    return any(pattern.pattern.match(relative) for pattern in websocket_urlpatterns())
 
 
 _router = ProtocolTypeRouter(

@@ -10,7 +10,7 @@ import tempfile
 os.environ.setdefault("CUSTOS_HOME", tempfile.mkdtemp(prefix="custos-test-"))
 os.environ.setdefault("CUSTOS_EMBEDDED_WORKER", "false")
 
-from config.settings import *  # noqa: E402, F403
+from config.settings import *  # noqa: F403
 
 # Argon2 is deliberately slow; tests create many users. tests/test_settings.py checks production uses Argon2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,10 +1,10 @@
 """The ``custos`` command (also ``python -m custos``).
 
-    custos serve [--host H] [--port P] [--workers N]   HTTP + WebSockets on one port
-    custos worker [--beat] [--concurrency N]           a job worker
-    custos beat                                        the periodic-task scheduler
-    custos migrate | createsuperuser | check | demo    set-up and checks
-    custos manage <django command> [args]              any Django management command
+custos serve [--host H] [--port P] [--workers N]   HTTP + WebSockets on one port
+custos worker [--beat] [--concurrency N]           a job worker
+custos beat                                        the periodic-task scheduler
+custos migrate | createsuperuser | check | demo    set-up and checks
+custos manage <django command> [args]              any Django management command
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _manage(*args: str) -> None:
 
 
 def ensure_admin(out=sys.stdout) -> None:
-    """On first start: an administrator from CUSTOS_ADMIN_EMAIL/PASSWORD, else a generated one printed once."""
+    """First start: an administrator from CUSTOS_ADMIN_EMAIL/PASSWORD, else a generated one printed once."""
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
@@ -48,7 +48,9 @@ def ensure_admin(out=sys.stdout) -> None:
         return
     email = settings.CUSTOS_ADMIN_EMAIL or "admin@custos.local"
     password = settings.CUSTOS_ADMIN_PASSWORD or secrets.token_urlsafe(18)
-    user_model.objects.create_superuser(email=email, username="admin", password=password, email_confirmed=True)
+    user_model.objects.create_superuser(
+        email=email, username="admin", password=password, email_confirmed=True
+    )
     if settings.CUSTOS_ADMIN_PASSWORD:
         print(f"custos: created administrator {email} (password from CUSTOS_ADMIN_PASSWORD)", file=out)
     else:
@@ -108,7 +110,15 @@ def cmd_beat(args: argparse.Namespace) -> int:
     _setup()
     from config.celery import app
 
-    app.start(["beat", "--loglevel", args.loglevel, "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"])
+    app.start(
+        [
+            "beat",
+            "--loglevel",
+            args.loglevel,
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ]
+    )
     return 0
 
 

@@ -18,10 +18,10 @@ def test_env_int(monkeypatch):
     monkeypatch.setenv("X_INT", "12")
     assert env_int("X_INT", 3) == 12
     monkeypatch.setenv("X_INT", "twelve")
-    with pytest.raises(ConfigError, match="^X_INT='twelve' is invalid: expected an integer$"):
+    with pytest.raises(ConfigError, match=r"^X_INT='twelve' is invalid: expected an integer$"):
         env_int("X_INT", 3)
     monkeypatch.setenv("X_INT", "0")
-    with pytest.raises(ConfigError, match="^X_INT=0 is invalid: must be at least 1$"):
+    with pytest.raises(ConfigError, match=r"^X_INT=0 is invalid: must be at least 1$"):
         env_int("X_INT", 3, minimum=1)
     monkeypatch.delenv("X_INT")
     assert env_int("X_INT", 3) == 3
@@ -111,3 +111,26 @@ def test_production_settings_hash_passwords_with_argon2(tmp_path):
         check=True,
     )
     assert result.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_run_mode_follows_the_environment(settings):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    cache = settings.CACHES["default"]["BACKEND"]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        assert engine == "django_prometheus.db.backends.postgresql"
+    else:
+        assert engine == "django_prometheus.db.backends.sqlite3"
+    if os.environ.get("REDIS_URL"):
+        assert (cache, layer) == (
+            "django.core.cache.backends.redis.RedisCache",
+            "channels_redis.pubsub.RedisPubSubChannelLayer",
+        )
+    else:
+        assert (cache, layer) == (
+            "django.core.cache.backends.filebased.FileBasedCache",
+            "channels.layers.InMemoryChannelLayer",
+        )
+    if not os.environ.get("CELERY_BROKER_URL"):
+        assert settings.CELERY_BROKER_URL.startswith("sqla+sqlite:///")
+        assert settings.EMBEDDED_QUEUE is True

@@ -36,7 +36,12 @@ NOT_FOUND = {
     "pipeline": {"detail": "No such thing."},
     "access": {"error": "No such thing.", "details": {}},
     "twin": {"error": "Not found", "message": "No such thing."},
-    "enginel": {"error": "Not found", "detail": "No such thing.", "code": "RESOURCE_NOT_FOUND", "field_errors": {}},
+    "enginel": {
+        "error": "Not found",
+        "detail": "No such thing.",
+        "code": "RESOURCE_NOT_FOUND",
+        "field_errors": {},
+    },
     "sqal": {"detail": "No such thing."},
 }
 
@@ -176,13 +181,28 @@ def test_sqal_accepts_camel_case_input(api_client):
 @pytest.mark.parametrize(
     ("url", "status", "body"),
     [
-        ("/sqal/users/?limit=0", 422, {"detail": [{"loc": ["body", "limit"], "msg": "Must be between 1 and 1000.", "type": "invalid"}]}),
-        ("/sqal/users/?skip=-1", 422, {"detail": [{"loc": ["body", "skip"], "msg": "Must be at least 0.", "type": "invalid"}]}),
-        ("/twin/users/?limit=abc", 400, {"error": "Validation error", "message": "limit: A valid integer is required, got 'abc'.", "details": {"limit": ["A valid integer is required, got 'abc'."]}}),
+        (
+            "/sqal/users/?limit=0",
+            422,
+            {"detail": [{"loc": ["body", "limit"], "msg": "Must be between 1 and 1000.", "type": "invalid"}]},
+        ),
+        (
+            "/sqal/users/?skip=-1",
+            422,
+            {"detail": [{"loc": ["body", "skip"], "msg": "Must be at least 0.", "type": "invalid"}]},
+        ),
+        (
+            "/twin/users/?limit=abc",
+            400,
+            {
+                "error": "Validation error",
+                "message": "limit: A valid integer is required, got 'abc'.",
+                "details": {"limit": ["A valid integer is required, got 'abc'."]},
+            },
+        ),
     ],
 )
 def test_bad_paging_parameters_are_rejected(api_client, eleven_users, url, status, body):
     response = api_client.get(url)
     assert response.status_code == status
     assert response.json() == body
-

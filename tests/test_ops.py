@@ -42,9 +42,13 @@ def test_readiness_checks_every_dependency(api_client, path, ok_status):
     assert set(body["latency_ms"]) == {"database", "cache", "queue"}
 
 
-@pytest.mark.parametrize(("path", "bad_status"), [("/api/health/detailed/", "unhealthy"), ("/health/", "error")])
+@pytest.mark.parametrize(
+    ("path", "bad_status"), [("/api/health/detailed/", "unhealthy"), ("/health/", "error")]
+)
 def test_readiness_is_503_when_a_dependency_fails(api_client, monkeypatch, path, bad_status):
-    monkeypatch.setitem(checks.CHECKS, "queue", lambda: CheckResult(False, "ConnectionRefusedError: refused", 1.0))
+    monkeypatch.setitem(
+        checks.CHECKS, "queue", lambda: CheckResult(False, "ConnectionRefusedError: refused", 1.0)
+    )
     response = api_client.get(path)
     assert response.status_code == 503
     body = response.json()
@@ -97,7 +101,10 @@ def test_documentation_pages(api_client, path):
 def test_request_id_is_generated_and_a_valid_one_is_kept(api_client):
     generated = api_client.get("/api/health/")["X-Request-ID"]
     assert len(generated) == 32
-    assert api_client.get("/api/health/", HTTP_X_REQUEST_ID="lb-req-12345678")["X-Request-ID"] == "lb-req-12345678"
+    assert (
+        api_client.get("/api/health/", HTTP_X_REQUEST_ID="lb-req-12345678")["X-Request-ID"]
+        == "lb-req-12345678"
+    )
     replaced = api_client.get("/api/health/", HTTP_X_REQUEST_ID="bad id\nwith newline")["X-Request-ID"]
     assert replaced != "bad id\nwith newline" and len(replaced) == 32
 
@@ -118,3 +125,20 @@ def test_wrong_method_is_405_in_the_dialect(api_client):
 def test_admin_login_page_and_static_files(client):
     assert client.get("/admin/login/").status_code == 200
     assert client.get("/static/admin/css/base.css").status_code == 200
+
+
+def test_metrics_report_jobs_by_state_from_the_results_table(api_client):
+    from django_celery_results.models import TaskResult
+
+    TaskResult.objects.create(task_id="a", status="SUCCESS")
+    TaskResult.objects.create(task_id="b", status="SUCCESS")
+    TaskResult.objects.create(task_id="c", status="FAILURE")
+    text = api_client.get("/metrics").content.decode()
+    assert 'custos_jobs{state="SUCCESS"} 2.0' in text
+    assert 'custos_jobs{state="FAILURE"} 1.0' in text
+
+
+def test_scaled_mode_reports_redis(api_client, settings):
+    body = api_client.get("/api/health/detailed/").json()
+    expected = "ok" if settings.REDIS_URL else "not configured (embedded cache)"
+    assert body["checks"]["redis"] == expected

@@ -95,7 +95,9 @@ def test_first_start_creates_admin_and_a_restart_keeps_the_data(tmp_path):
     finally:
         children = first.stop()
     assert children, "serve starts the embedded job worker as a child process"
-    assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert not [
+        pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
+    ]
 
     second = Server(env, tmp_path / "second.log")
     try:

@@ -93,16 +93,24 @@ def _plain(detail: Any) -> Any:
     return str(detail)
 
 
-def _validation(detail: Any, *, code: str = "VALIDATION_ERROR", message: str = "Validation error") -> ApiError:
+def _validation(
+    detail: Any, *, code: str = "VALIDATION_ERROR", message: str = "Validation error"
+) -> ApiError:
     non_field = api_settings.NON_FIELD_ERRORS_KEY
-    fields = _plain(detail) if isinstance(detail, dict) else {non_field: _plain(detail if isinstance(detail, list) else [detail])}
+    fields = (
+        _plain(detail)
+        if isinstance(detail, dict)
+        else {non_field: _plain(detail if isinstance(detail, list) else [detail])}
+    )
     items = _flatten(detail if isinstance(detail, (dict, list)) else [detail], [])
     if items:
         message = "; ".join(
             msg if not path or path == [non_field] else f"{'.'.join(str(p) for p in path)}: {msg}"
             for path, msg, _kind in items
         )
-    return ApiError(400, message, code, title="Validation error", field_errors=fields, items=items, is_validation=True)
+    return ApiError(
+        400, message, code, title="Validation error", field_errors=fields, items=items, is_validation=True
+    )
 
 
 def normalise(exc: Exception) -> ApiError | None:
@@ -136,8 +144,8 @@ def normalise(exc: Exception) -> ApiError | None:
     detail = exc.detail
     if isinstance(detail, dict):  # e.g. simplejwt's {"detail", "code", "messages"}
         message = str(detail.get("detail", next(iter(detail.values()), "")))
-        token_code = str(detail.get("code", ""))
-        if token_code == "token_not_valid" and any(
+        error_code = str(detail.get("code", ""))
+        if error_code == "token_not_valid" and any(
             "expired" in str(m.get("message", "")) for m in detail.get("messages", []) if isinstance(m, dict)
         ):
             code = "TOKEN_EXPIRED"
@@ -156,7 +164,11 @@ def _pipeline(error: ApiError) -> dict[str, Any]:
 
 
 def _access(error: ApiError) -> dict[str, Any]:
-    return {"error": error.message if not error.is_validation else error.title, "details": error.field_errors, **error.extra}
+    return {
+        "error": error.message if not error.is_validation else error.title,
+        "details": error.field_errors,
+        **error.extra,
+    }
 
 
 def _twin(error: ApiError) -> dict[str, Any]:
@@ -239,7 +251,9 @@ def handler500(request: HttpRequest) -> JsonResponse:
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(request, 403, "You do not have permission to perform this action.", "PERMISSION_DENIED")
+    return _json_error(
+        request, 403, "You do not have permission to perform this action.", "PERMISSION_DENIED"
+    )
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -70,7 +70,7 @@ class TwinPagination(BasePagination):
 
 
 class SqalPagination(BasePagination):
-    """``{items, pagination{totalItems, totalPages, currentPage, hasPrevious, hasNext}}``, ``skip``/``limit``."""
+    """``{items, pagination{totalItems, totalPages, currentPage, hasPrevious, hasNext}}`` over skip/limit."""
 
     default_limit = 50
     max_limit = 1000
@@ -78,8 +78,10 @@ class SqalPagination(BasePagination):
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
         self.skip = _int_param(request, "skip", 0, 0, None)
         self.limit = _int_param(request, "limit", self.default_limit, 1, self.max_limit)
-        self.total = queryset.count() if hasattr(queryset, "count") and not isinstance(queryset, list) else len(
-            queryset
+        self.total = (
+            queryset.count()
+            if hasattr(queryset, "count") and not isinstance(queryset, list)
+            else len(queryset)
         )
         return list(queryset[self.skip : self.skip + self.limit])
 

@@ -24,7 +24,9 @@ def other_form(route: str) -> str:
     return f"{route}/"
 
 
-def both(route: str, view: Callable[..., Any], name: str, kwargs: dict[str, Any] | None = None) -> list[URLPattern]:
+def both(
+    route: str, view: Callable[..., Any], name: str, kwargs: dict[str, Any] | None = None
+) -> list[URLPattern]:
     """``route`` as written plus its other slash form (``route`` must not be empty)."""
     return [
         path(route, view, kwargs, name=name),
@@ -38,7 +40,7 @@ def _toggle_regex(regex: str) -> str:
 
 
 class DialectRouter(SimpleRouter):
-    """A DRF router whose routes also answer in the other slash form (``trailing_slash`` picks the written one)."""
+    """A DRF router whose routes also answer in the other slash form (``trailing_slash``: the written one)."""
 
     def __init__(self, *, trailing_slash: bool = True) -> None:
         super().__init__(trailing_slash=trailing_slash)

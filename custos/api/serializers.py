@@ -16,7 +16,7 @@ class FieldSelectionMixin:
             return
         raw = request.query_params.get("fields", "") if hasattr(request, "query_params") else ""
         wanted = {name.strip() for name in raw.split(",") if name.strip()}
-        if not wanted or getattr(self, "parent", None) is not None and not isinstance(self.parent, list):
+        if not wanted or (getattr(self, "parent", None) is not None and not isinstance(self.parent, list)):
             return
         for name in list(self.fields):
             if name not in wanted:

@@ -27,7 +27,7 @@ def _header_org_id(request: Any, member_of: list[Any]) -> Any | None:
 
 
 def visible_org_ids(request: Any) -> list[Any]:
-    """The organizations whose rows this request may read: the ``X-Organization`` one, or all of the user's."""
+    """Organizations whose rows this request may read: the ``X-Organization`` one, else all the user's."""
     cached = getattr(request, "_custos_visible_orgs", None)
     if cached is not None:
         return cached

@@ -71,4 +71,3 @@ class TenantViewSet(
 
     def perform_create(self, serializer: Any) -> None:
         serializer.save(organization_id=current_organization_id(self.request))
-

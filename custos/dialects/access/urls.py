@@ -1,9 +1,8 @@
 """Routes of the access document (specs/001-access-template.md)."""
 
+from django.urls import path
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-
-from django.urls import path
 
 from custos.api.routing import both
 from custos.ops.api.views import AccessHealthView, RootView

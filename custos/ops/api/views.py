@@ -15,7 +15,8 @@ from custos.api.viewsets import DialectAPIView
 from custos.ops.checks import run_checks
 
 _CheckMap = inline_serializer(
-    "HealthChecks", {"database": serializers.CharField(), "cache": serializers.CharField(), "queue": serializers.CharField()}
+    "HealthChecks",
+    {"database": serializers.CharField(), "cache": serializers.CharField(), "queue": serializers.CharField()},
 )
 
 
@@ -87,9 +88,15 @@ class AccessHealthView(DialectAPIView):
         responses={
             200: inline_serializer(
                 "AccessHealth",
-                {"status": serializers.CharField(), "checks": _CheckMap, "timestamp": serializers.DateTimeField()},
+                {
+                    "status": serializers.CharField(),
+                    "checks": _CheckMap,
+                    "timestamp": serializers.DateTimeField(),
+                },
             ),
-            503: inline_serializer("AccessHealthFailed", {"status": serializers.CharField(), "checks": _CheckMap}),
+            503: inline_serializer(
+                "AccessHealthFailed", {"status": serializers.CharField(), "checks": _CheckMap}
+            ),
         },
     )
     def get(self, request: Request) -> Response:
@@ -107,7 +114,9 @@ class HealthView(DialectAPIView):
 
     @extend_schema(
         summary="Liveness",
-        responses=inline_serializer("Health", {"status": serializers.CharField(), "service": serializers.CharField()}),
+        responses=inline_serializer(
+            "Health", {"status": serializers.CharField(), "service": serializers.CharField()}
+        ),
     )
     def get(self, request: Request) -> Response:
         return Response({"status": "ok", "service": "custos"})
@@ -134,7 +143,10 @@ class DetailedHealthView(DialectAPIView):
             ),
             503: inline_serializer(
                 "DetailedHealthFailed",
-                {"status": serializers.CharField(), "checks": serializers.DictField(child=serializers.CharField())},
+                {
+                    "status": serializers.CharField(),
+                    "checks": serializers.DictField(child=serializers.CharField()),
+                },
             ),
         },
     )
