@@ -1,0 +1,66 @@
+"""The ``custos`` command: first-start administrator, demo data, checks, argument errors."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from custos.cli import ensure_admin, main
+from custos.kernel.demo import load_demo
+from custos.orgs.models import Membership, Organization
+from tests.test_config import _clean_env, _custos
+
+pytestmark = pytest.mark.django_db
+
+
+def test_ensure_admin_generates_one_administrator_and_prints_it_once(settings):
+    settings.CUSTOS_ADMIN_EMAIL = ""
+    settings.CUSTOS_ADMIN_PASSWORD = ""
+    out = io.StringIO()
+    ensure_admin(out)
+    line = out.getvalue().strip()
+    assert line.startswith("custos: created administrator admin@custos.local with password ")
+    password = line.split(" with password ")[1].split()[0]
+    admin = get_user_model().objects.get(email="admin@custos.local")
+    assert admin.is_superuser and admin.is_staff and admin.check_password(password)
+    again = io.StringIO()
+    ensure_admin(again)
+    assert again.getvalue() == ""
+    assert get_user_model().objects.filter(is_superuser=True).count() == 1
+
+
+def test_ensure_admin_from_environment_never_prints_the_password(settings):
+    settings.CUSTOS_ADMIN_EMAIL = "Ops@Example.com"
+    settings.CUSTOS_ADMIN_PASSWORD = "a-long-operator-password"
+    out = io.StringIO()
+    ensure_admin(out)
+    assert "a-long-operator-password" not in out.getvalue()
+    admin = get_user_model().objects.get(is_superuser=True)
+    assert admin.email == "ops@example.com"
+    assert admin.check_password("a-long-operator-password")
+
+
+def test_demo_is_idempotent(capsys):
+    first = load_demo(progress=False)
+    assert first == ["organizations: 2 organizations, 8 new users (password 'custos-demo-2026')"]
+    second = load_demo(progress=False)
+    assert second == ["organizations: 2 organizations, 0 new users (password 'custos-demo-2026')"]
+    assert Organization.objects.count() == 2
+    assert Membership.objects.count() == 8
+    owner = Membership.objects.get(user__email="owner.northwind@example.com")
+    assert (owner.organization.slug, owner.role) == ("northwind-energy", "OWNER")
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port", "0"], ["worker", "--concurrency", "0"]])
+def test_bad_numbers_are_refused(argv, capsys):
+    assert main(argv) == 2
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_check_command_reports_every_dependency(tmp_path):
+    result = _custos("check", env=_clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines() if line.strip() and "ok" in line]
+    assert names[-3:] == ["database", "cache", "queue"]
