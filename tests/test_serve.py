@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.test_config import ROOT, _clean_env
+from tests.test_config import ROOT, _clean_env, _custos
 
 ADMIN_LINE = re.compile(r"created administrator (\S+) with password (\S+)\s+\(shown only once\)")
 
@@ -92,6 +92,9 @@ def test_first_start_creates_admin_and_a_restart_keeps_the_data(tmp_path):
         login = _admin_login(first.base, email, password)
         assert (login.status_code, login.headers["location"]) == (302, "/admin/")
         assert _admin_login(first.base, email, "wrong-password").status_code == 200  # the form again
+        ping = "from config.celery import app; print(app.send_task('custos.ops.ping').get(timeout=60))"
+        answered = _custos("manage", "shell", "-c", ping, env=env, timeout=90)
+        assert answered.stdout.strip().splitlines()[-1] == "pong", "the worker started by serve runs jobs"
     finally:
         children = first.stop()
     assert children, "serve starts the embedded job worker as a child process"
@@ -107,3 +110,30 @@ def test_first_start_creates_admin_and_a_restart_keeps_the_data(tmp_path):
         assert (login.status_code, login.headers["location"]) == (302, "/admin/")
     finally:
         second.stop()
+
+
+@pytest.mark.slow
+def test_embedded_queue_keeps_a_job_queued_before_any_worker_runs(tmp_path):
+    env = _clean_env(tmp_path)
+    assert _custos("migrate", env=env).returncode == 0
+    send = "from config.celery import app; print(app.send_task('custos.ops.ping').id)"
+    sent = _custos("manage", "shell", "-c", send, env=env)
+    assert sent.returncode == 0, sent.stderr
+    task_id = sent.stdout.strip().splitlines()[-1]
+    assert (tmp_path / "home" / "queue.sqlite3").exists(), "the job is stored on disk, not in memory"
+
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "custos", "worker", "--concurrency", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait = f"from config.celery import app; print(app.AsyncResult({task_id!r}).get(timeout=60))"
+        result = _custos("manage", "shell", "-c", wait, env=env, timeout=90)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "pong"
