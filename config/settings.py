@@ -30,6 +30,8 @@ CUSTOS_HOME = env_path("CUSTOS_HOME", Path.cwd() / "var")
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = persisted_secret("SECRET_KEY", CUSTOS_HOME / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ("localhost", "127.0.0.1", "[::1]", "testserver"))
+# How many reverse proxies of ours stand in front (their X-Forwarded-For hop is the client address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 

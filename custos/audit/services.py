@@ -1,0 +1,146 @@
+"""Writing to and verifying the audit log.
+
+``audit_record`` is called by every service that writes, inside the same transaction as the write, so
+a rolled-back write leaves no audit row and a committed one always has exactly one. Rows form a hash
+chain: ``hash = sha256(previous_hash + canonical JSON of the row)``. Appends are serialised (an
+advisory lock on PostgreSQL; SQLite's single writer otherwise), so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from custos.audit.models import AuditLog
+
+GENESIS = "0" * 64
+_LOCK_KEY = 0x43555354  # "CUST": the advisory lock that serialises appends on PostgreSQL
+
+
+def _canonical(row: AuditLog) -> bytes:
+    payload = {
+        "sequence": row.sequence,
+        "timestamp": row.timestamp.isoformat(),
+        "organization_id": str(row.organization_id) if row.organization_id else None,
+        "actor_type": row.actor_type,
+        "actor_id": row.actor_id,
+        "actor_label": row.actor_label,
+        "action": row.action,
+        "resource_type": row.resource_type,
+        "resource_id": row.resource_id,
+        "resource_name": row.resource_name,
+        "changes": row.changes,
+        "ip_address": row.ip_address,
+        "user_agent": row.user_agent,
+        "request_id": row.request_id,
+        "success": row.success,
+        "error_message": row.error_message,
+    }
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+def compute_hash(row: AuditLog) -> str:
+    return hashlib.sha256(row.previous_hash.encode() + _canonical(row)).hexdigest()
+
+
+def client_ip(request: Any) -> str | None:
+    """The caller's address: ``REMOTE_ADDR``, or the ``X-Forwarded-For`` hop written by our own proxies
+    when ``TRUSTED_PROXY_COUNT`` says how many there are (a client cannot forge it then)."""
+    if request is None:
+        return None
+    meta = getattr(request, "META", {})
+    candidate = meta.get("REMOTE_ADDR")
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate)) if candidate else None
+    except ValueError:
+        return None
+
+
+def _actor_fields(actor: Any, actor_type: str | None) -> tuple[str, str, str]:
+    if actor is None or not getattr(actor, "is_authenticated", True):
+        return actor_type or ("system" if actor is None else "anonymous"), "", ""
+    kind = actor_type or ("user" if hasattr(actor, "email") else type(actor).__name__.lower())
+    return kind, str(getattr(actor, "pk", "") or ""), str(actor)[:255]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    resource_type: str,
+    resource_id: Any = "",
+    resource_name: str = "",
+    changes: dict[str, Any] | None = None,
+    organization_id: Any = None,
+    request: Any = None,
+    success: bool = True,
+    error_message: str = "",
+    actor_type: str | None = None,
+) -> AuditLog:
+    """Append one audit row (in the caller's transaction)."""
+    kind, actor_id, label = _actor_fields(actor, actor_type)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        last = AuditLog.objects.order_by("-sequence").values_list("sequence", "hash").first()
+        sequence, previous = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        row = AuditLog(
+            sequence=sequence,
+            timestamp=timezone.now(),
+            organization_id=organization_id,
+            actor_type=kind,
+            actor_id=actor_id,
+            actor_label=label,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id or ""),
+            resource_name=str(resource_name or "")[:255],
+            changes=orjson.loads(orjson.dumps(changes or {}, default=str)),
+            ip_address=client_ip(request),
+            user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:1000],
+            request_id=getattr(request, "request_id", "") if request is not None else "",
+            success=success,
+            error_message=error_message,
+            previous_hash=previous,
+        )
+        row.hash = compute_hash(row)
+        row.save(force_insert=True)
+    return row
+
+
+def audit_verify(*, batch_size: int = 2000) -> ChainReport:
+    """Walk the whole chain; the first row whose hash or link does not match is reported."""
+    previous = GENESIS
+    expected_sequence = 1
+    checked = 0
+    for row in AuditLog.objects.order_by("sequence").iterator(chunk_size=batch_size):
+        if row.sequence != expected_sequence:
+            return ChainReport(False, checked, row.sequence, f"row {expected_sequence} is missing")
+        if row.previous_hash != previous:
+            return ChainReport(False, checked, row.sequence, "link to the previous row does not match")
+        if compute_hash(row) != row.hash:
+            return ChainReport(False, checked, row.sequence, "content does not match its hash")
+        previous = row.hash
+        expected_sequence += 1
+        checked += 1
+    return ChainReport(True, checked)
