@@ -77,9 +77,7 @@ def env_url(name: str, default: str = "", *, schemes: tuple[str, ...]) -> str:
         return default
     parts = urlsplit(value)
     if parts.scheme not in schemes:
-        raise ConfigError(
-            f"{name} is invalid: scheme {parts.scheme or '(none)'!r} is not one of {', '.join(schemes)}"
-        )
+        raise ConfigError(f"{name} is invalid: scheme {parts.scheme or '(none)'!r} is not one of {', '.join(schemes)}")
     if parts.scheme not in {"sqlite", "sqla+sqlite", "memory", "file"} and not parts.hostname:
         raise ConfigError(f"{name} is invalid: a host is required for {parts.scheme} URLs")
     try:

@@ -184,9 +184,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 MEDIA_ROOT = env_path("MEDIA_ROOT", CUSTOS_HOME / "media")
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
-STATIC_ROOT = (
-    CUSTOS_HOME / "static"
-)  # `custos manage collectstatic` fills it; WhiteNoise also serves from apps
+STATIC_ROOT = CUSTOS_HOME / "static"  # `custos manage collectstatic` fills it; WhiteNoise also serves from apps
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -48,9 +48,7 @@ def ensure_admin(out=sys.stdout) -> None:
         return
     email = settings.CUSTOS_ADMIN_EMAIL or "admin@custos.local"
     password = settings.CUSTOS_ADMIN_PASSWORD or secrets.token_urlsafe(18)
-    user_model.objects.create_superuser(
-        email=email, username="admin", password=password, email_confirmed=True
-    )
+    user_model.objects.create_superuser(email=email, username="admin", password=password, email_confirmed=True)
     if settings.CUSTOS_ADMIN_PASSWORD:
         print(f"custos: created administrator {email} (password from CUSTOS_ADMIN_PASSWORD)", file=out)
     else:

@@ -30,10 +30,7 @@ def endpoints_file() -> Path:
 
 def spec_routes() -> list[Route]:
     with endpoints_file().open(newline="") as handle:
-        return [
-            Route(row["dialect"], row["method"], row["path"])
-            for row in csv.DictReader(handle, delimiter="\t")
-        ]
+        return [Route(row["dialect"], row["method"], row["path"]) for row in csv.DictReader(handle, delimiter="\t")]
 
 
 def done_routes() -> list[Route]:

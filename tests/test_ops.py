@@ -42,13 +42,9 @@ def test_readiness_checks_every_dependency(api_client, path, ok_status):
     assert set(body["latency_ms"]) == {"database", "cache", "queue"}
 
 
-@pytest.mark.parametrize(
-    ("path", "bad_status"), [("/api/health/detailed/", "unhealthy"), ("/health/", "error")]
-)
+@pytest.mark.parametrize(("path", "bad_status"), [("/api/health/detailed/", "unhealthy"), ("/health/", "error")])
 def test_readiness_is_503_when_a_dependency_fails(api_client, monkeypatch, path, bad_status):
-    monkeypatch.setitem(
-        checks.CHECKS, "queue", lambda: CheckResult(False, "ConnectionRefusedError: refused", 1.0)
-    )
+    monkeypatch.setitem(checks.CHECKS, "queue", lambda: CheckResult(False, "ConnectionRefusedError: refused", 1.0))
     response = api_client.get(path)
     assert response.status_code == 503
     body = response.json()
@@ -101,10 +97,7 @@ def test_documentation_pages(api_client, path):
 def test_request_id_is_generated_and_a_valid_one_is_kept(api_client):
     generated = api_client.get("/api/health/")["X-Request-ID"]
     assert len(generated) == 32
-    assert (
-        api_client.get("/api/health/", HTTP_X_REQUEST_ID="lb-req-12345678")["X-Request-ID"]
-        == "lb-req-12345678"
-    )
+    assert api_client.get("/api/health/", HTTP_X_REQUEST_ID="lb-req-12345678")["X-Request-ID"] == "lb-req-12345678"
     replaced = api_client.get("/api/health/", HTTP_X_REQUEST_ID="bad id\nwith newline")["X-Request-ID"]
     assert replaced != "bad id\nwith newline" and len(replaced) == 32
 

@@ -98,9 +98,7 @@ def test_first_start_creates_admin_and_a_restart_keeps_the_data(tmp_path):
     finally:
         children = first.stop()
     assert children, "serve starts the embedded job worker as a child process"
-    assert not [
-        pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"
-    ]
+    assert not [pid for pid in children if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
 
     second = Server(env, tmp_path / "second.log")
     try:
@@ -122,7 +120,7 @@ def test_embedded_queue_keeps_a_job_queued_before_any_worker_runs(tmp_path):
     task_id = sent.stdout.strip().splitlines()[-1]
     assert (tmp_path / "home" / "queue.sqlite3").exists(), "the job is stored on disk, not in memory"
 
-    worker = subprocess.Popen(  # noqa: S603
+    worker = subprocess.Popen(
         [sys.executable, "-m", "custos", "worker", "--concurrency", "1"],
         cwd=ROOT,
         env=env,

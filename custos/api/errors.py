@@ -93,9 +93,7 @@ def _plain(detail: Any) -> Any:
     return str(detail)
 
 
-def _validation(
-    detail: Any, *, code: str = "VALIDATION_ERROR", message: str = "Validation error"
-) -> ApiError:
+def _validation(detail: Any, *, code: str = "VALIDATION_ERROR", message: str = "Validation error") -> ApiError:
     non_field = api_settings.NON_FIELD_ERRORS_KEY
     fields = (
         _plain(detail)
@@ -108,9 +106,7 @@ def _validation(
             msg if not path or path == [non_field] else f"{'.'.join(str(p) for p in path)}: {msg}"
             for path, msg, _kind in items
         )
-    return ApiError(
-        400, message, code, title="Validation error", field_errors=fields, items=items, is_validation=True
-    )
+    return ApiError(400, message, code, title="Validation error", field_errors=fields, items=items, is_validation=True)
 
 
 def normalise(exc: Exception) -> ApiError | None:
@@ -251,9 +247,7 @@ def handler500(request: HttpRequest) -> JsonResponse:
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(
-        request, 403, "You do not have permission to perform this action.", "PERMISSION_DENIED"
-    )
+    return _json_error(request, 403, "You do not have permission to perform this action.", "PERMISSION_DENIED")
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

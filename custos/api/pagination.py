@@ -79,9 +79,7 @@ class SqalPagination(BasePagination):
         self.skip = _int_param(request, "skip", 0, 0, None)
         self.limit = _int_param(request, "limit", self.default_limit, 1, self.max_limit)
         self.total = (
-            queryset.count()
-            if hasattr(queryset, "count") and not isinstance(queryset, list)
-            else len(queryset)
+            queryset.count() if hasattr(queryset, "count") and not isinstance(queryset, list) else len(queryset)
         )
         return list(queryset[self.skip : self.skip + self.limit])
 

@@ -36,9 +36,7 @@ class ORJSONRenderer(BaseRenderer):
     format = "json"
     charset = None
 
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
         return dumps(data)
@@ -47,9 +45,7 @@ class ORJSONRenderer(BaseRenderer):
 class CamelCaseORJSONRenderer(ORJSONRenderer):
     """The sqal dialect: response keys in camelCase, as the SQAL frontend reads them."""
 
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
         if data is None:
             return b""
         view = (renderer_context or {}).get("view")

@@ -24,9 +24,7 @@ def other_form(route: str) -> str:
     return f"{route}/"
 
 
-def both(
-    route: str, view: Callable[..., Any], name: str, kwargs: dict[str, Any] | None = None
-) -> list[URLPattern]:
+def both(route: str, view: Callable[..., Any], name: str, kwargs: dict[str, Any] | None = None) -> list[URLPattern]:
     """``route`` as written plus its other slash form (``route`` must not be empty)."""
     return [
         path(route, view, kwargs, name=name),

@@ -40,9 +40,7 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 
 
 class OrgOwnedModel(BaseModel):
-    organization = models.ForeignKey(
-        "orgs.Organization", on_delete=models.CASCADE, related_name="+", db_index=True
-    )
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+", db_index=True)
 
     objects = TenantManager()
 

@@ -16,9 +16,7 @@ def organization_ids_for_user(*, user: Any) -> list[Any]:
     cached = getattr(user, "_custos_org_ids", None)
     if cached is None:
         cached = list(
-            Membership.objects.filter(user=user, organization__is_active=True).values_list(
-                "organization_id", flat=True
-            )
+            Membership.objects.filter(user=user, organization__is_active=True).values_list("organization_id", flat=True)
         )
         user._custos_org_ids = cached
     return cached

@@ -94,9 +94,7 @@ class AccessHealthView(DialectAPIView):
                     "timestamp": serializers.DateTimeField(),
                 },
             ),
-            503: inline_serializer(
-                "AccessHealthFailed", {"status": serializers.CharField(), "checks": _CheckMap}
-            ),
+            503: inline_serializer("AccessHealthFailed", {"status": serializers.CharField(), "checks": _CheckMap}),
         },
     )
     def get(self, request: Request) -> Response:
@@ -114,9 +112,7 @@ class HealthView(DialectAPIView):
 
     @extend_schema(
         summary="Liveness",
-        responses=inline_serializer(
-            "Health", {"status": serializers.CharField(), "service": serializers.CharField()}
-        ),
+        responses=inline_serializer("Health", {"status": serializers.CharField(), "service": serializers.CharField()}),
     )
     def get(self, request: Request) -> Response:
         return Response({"status": "ok", "service": "custos"})
