@@ -19,3 +19,92 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+# --- Personas in two organizations ------------------------------------------------------------
+# Northwind (org_a): alice OWNER, adam ADMIN, amir MEMBER, vera VIEWER.  Helios (org_b): bob OWNER.
+# staff: platform staff, member of no organization.  All passwords: PASSWORD.
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(email: str, *, organization=None, role: str = "MEMBER", **extra):
+    from django.contrib.auth import get_user_model
+
+    from custos.orgs.models import Membership
+
+    user = get_user_model().objects.create_user(
+        email=email, username=extra.pop("username", email.split("@")[0]), password=PASSWORD, **extra
+    )
+    if organization is not None:
+        Membership.objects.create(organization=organization, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def org_a(db):
+    from custos.orgs.models import Organization
+
+    return Organization.objects.create(name="Northwind Energy", slug="northwind", is_us_organization=True)
+
+
+@pytest.fixture
+def org_b(db):
+    from custos.orgs.models import Organization
+
+    return Organization.objects.create(name="Helios Foods", slug="helios")
+
+
+@pytest.fixture
+def alice(org_a):
+    return make_user("alice@northwind.example", organization=org_a, role="OWNER", first_name="Alice")
+
+
+@pytest.fixture
+def adam(org_a):
+    return make_user("adam@northwind.example", organization=org_a, role="ADMIN", first_name="Adam")
+
+
+@pytest.fixture
+def amir(org_a):
+    return make_user("amir@northwind.example", organization=org_a, role="MEMBER", first_name="Amir")
+
+
+@pytest.fixture
+def vera(org_a):
+    return make_user("vera@northwind.example", organization=org_a, role="VIEWER", first_name="Vera")
+
+
+@pytest.fixture
+def bob(org_b):
+    return make_user("bob@helios.example", organization=org_b, role="OWNER", first_name="Bob")
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("staff@custos.example", is_staff=True, first_name="Staff")
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)``: an API client sending that user's access token as ``Authorization: Bearer``."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    def build(user, *, scheme: str = "Bearer"):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"{scheme} {RefreshToken.for_user(user).access_token}")
+        return client
+
+    return build
+
+
+@pytest.fixture
+def run_jobs_inline():
+    """Run Celery tasks in the calling process (eagerly, errors propagated) for the test's duration."""
+    from config.celery import app
+
+    previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield app
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous

@@ -64,3 +64,10 @@ def test_check_command_reports_every_dependency(tmp_path):
     assert result.returncode == 0, result.stderr
     names = [line.split()[0] for line in result.stdout.splitlines() if line.strip() and "ok" in line]
     assert names[-3:] == ["database", "cache", "queue"]
+
+
+def test_audit_verify_command(tmp_path):
+    env = _clean_env(tmp_path)
+    assert _custos("migrate", env=env).returncode == 0
+    result = _custos("audit", "verify", env=env)
+    assert (result.returncode, result.stdout.strip()) == (0, "audit chain intact: 0 rows")

@@ -1,17 +1,17 @@
-"""Routes of the access document (specs/001-access-template.md)."""
+"""Routes of the access document (specs/001-access-template.md), gathered from one module per area.
 
-from django.urls import path
-from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+Each area module defines ``urlpatterns`` (HTTP) and ``websocket_urlpatterns``; the order here is the
+matching order within this dialect.
+"""
 
-from custos.api.routing import both
-from custos.ops.api.views import AccessHealthView, RootView
+from custos.dialects.access import billing_routes, identity_routes, job_routes, ops_routes
 
-urlpatterns = [
-    path("", RootView.as_view(), name="root"),
-    *both("health/", AccessHealthView.as_view(), "health"),
-    *both("metrics", ExportToDjangoView, "metrics"),
-    *both("api/schema/", SpectacularAPIView.as_view(), "schema"),
-    *both("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
-    *both("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), "redoc"),
-]
+AREAS = (
+    ops_routes,
+    identity_routes,
+    billing_routes,
+    job_routes,
+)
+
+urlpatterns = [pattern for area in AREAS for pattern in area.urlpatterns]
+websocket_urlpatterns = [pattern for area in AREAS for pattern in area.websocket_urlpatterns]

@@ -1,9 +1,18 @@
-"""Routes of the enginel document (specs/003-enginel-plm.md)."""
+"""Routes of the enginel document (specs/003-enginel-plm.md), gathered from one module per area.
 
-from custos.api.routing import both
-from custos.ops.api.views import DetailedHealthView, HealthView
+Each area module defines ``urlpatterns`` (HTTP) and ``websocket_urlpatterns``; the order here is the
+matching order within this dialect.
+"""
 
-urlpatterns = [
-    *both("api/health/", HealthView.as_view(), "api-health"),
-    *both("api/health/detailed/", DetailedHealthView.as_view(), "api-health-detailed"),
-]
+from custos.dialects.enginel import domain_routes, identity_routes, job_routes, ops_routes, org_routes
+
+AREAS = (
+    ops_routes,
+    identity_routes,
+    org_routes,
+    job_routes,
+    domain_routes,
+)
+
+urlpatterns = [pattern for area in AREAS for pattern in area.urlpatterns]
+websocket_urlpatterns = [pattern for area in AREAS for pattern in area.websocket_urlpatterns]

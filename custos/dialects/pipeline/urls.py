@@ -1,11 +1,17 @@
-"""Routes of the pipeline document (specs/000-pipeline-monitoring.md)."""
+"""Routes of the pipeline document (specs/000-pipeline-monitoring.md), gathered from one module per area.
 
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
+Each area module defines ``urlpatterns`` (HTTP) and ``websocket_urlpatterns``; the order here is the
+matching order within this dialect.
+"""
 
-from custos.api.routing import both
+from custos.dialects.pipeline import docs_routes, domain_routes, identity_routes, org_routes
 
-urlpatterns = [
-    *both("swagger/", SpectacularSwaggerView.as_view(url_name="schema"), "swagger"),
-    *both("redoc/", SpectacularRedocView.as_view(url_name="schema"), "pipeline-redoc"),
-    *both("swagger.json", SpectacularJSONAPIView.as_view(), "swagger-json"),
-]
+AREAS = (
+    identity_routes,
+    org_routes,
+    domain_routes,
+    docs_routes,
+)
+
+urlpatterns = [pattern for area in AREAS for pattern in area.urlpatterns]
+websocket_urlpatterns = [pattern for area in AREAS for pattern in area.websocket_urlpatterns]

@@ -1,0 +1,4 @@
+"""access dialect: billing and credits routes."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""access dialect: job routes (jobs)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

@@ -1,0 +1,18 @@
+"""access dialect: service information, health, metrics and documentation routes."""
+
+from django.urls import path
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from custos.api.routing import both
+from custos.ops.api.views import AccessHealthView, RootView
+
+urlpatterns = [
+    path("", RootView.as_view(), name="root"),
+    *both("health/", AccessHealthView.as_view(), "health"),
+    *both("metrics", ExportToDjangoView, "metrics"),
+    *both("api/schema/", SpectacularAPIView.as_view(), "schema"),
+    *both("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
+    *both("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), "redoc"),
+]
+websocket_urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""enginel dialect: job routes (jobs)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

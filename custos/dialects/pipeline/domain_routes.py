@@ -1,0 +1,4 @@
+"""pipeline dialect: the domain module's routes."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

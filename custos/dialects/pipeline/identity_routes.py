@@ -1,0 +1,4 @@
+"""pipeline dialect: authentication and account routes (identity)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

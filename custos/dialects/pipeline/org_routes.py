@@ -1,0 +1,4 @@
+"""pipeline dialect: organizations, users, audit, settings and monitoring routes."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""sqal dialect: job routes (jobs)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

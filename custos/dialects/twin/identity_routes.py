@@ -1,0 +1,4 @@
+"""twin dialect: authentication and account routes (identity)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

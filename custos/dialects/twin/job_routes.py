@@ -1,0 +1,4 @@
+"""twin dialect: job routes (jobs)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""twin dialect: organizations, users, audit, settings and monitoring routes."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []
