@@ -25,7 +25,7 @@ def api_client():
 # Northwind (org_a): alice OWNER, adam ADMIN, amir MEMBER, vera VIEWER.  Helios (org_b): bob OWNER.
 # staff: platform staff, member of no organization.  All passwords: PASSWORD.
 
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test personas
 
 
 def make_user(email: str, *, organization=None, role: str = "MEMBER", **extra):

@@ -156,6 +156,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import CommandError
+
+    try:
+        _manage("audit", args.action)
+    except CommandError as exc:
+        print(f"custos: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -192,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load realistic demo data")
     demo.add_argument("--quiet", action="store_true")
     demo.set_defaults(func=cmd_demo)
+    audit = sub.add_parser("audit", help="audit log tools")
+    audit.add_argument("action", choices=["verify"], help="verify: check the hash chain end to end")
+    audit.set_defaults(func=cmd_audit)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
