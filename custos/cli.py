@@ -4,6 +4,7 @@ custos serve [--host H] [--port P] [--workers N]   HTTP + WebSockets on one port
 custos worker [--beat] [--concurrency N]           a job worker
 custos beat                                        the periodic-task scheduler
 custos migrate | createsuperuser | check | demo    set-up and checks
+custos audit verify                                check the audit log's hash chain
 custos manage <django command> [args]              any Django management command
 """
 
