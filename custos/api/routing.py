@@ -32,6 +32,13 @@ def both(route: str, view: Callable[..., Any], name: str, kwargs: dict[str, Any]
     ]
 
 
+def gather(*areas: Any) -> tuple[list[Any], list[Any]]:
+    """A dialect's route table from its area modules, in matching order: (HTTP patterns, WebSocket patterns)."""
+    http = [pattern for area in areas for pattern in area.urlpatterns]
+    websocket = [pattern for area in areas for pattern in getattr(area, "websocket_urlpatterns", [])]
+    return http, websocket
+
+
 def _toggle_regex(regex: str) -> str:
     body = regex[:-1] if regex.endswith("$") else regex
     return f"{body[:-1]}$" if body.endswith("/") else f"{body}/$"
