@@ -1,4 +1,4 @@
-"""One detector per anomaly type. Each turns a scene window into a per-pixel *score* (1.0 at its threshold,
+"""One detector per anomaly type. Each turns the corridor pixels into a per-pixel *score* (1.0 at its threshold,
 higher is stronger) and a candidate mask; the engine groups candidates into regions.
 
 Baselines are robust statistics of the corridor itself (median and MAD-based sigma), so a detector reacts
@@ -13,18 +13,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from custos.modules.pipelines.analysis import indices
-from custos.modules.pipelines.analysis.scene import Scene
 
 _EPS = np.float32(1e-6)
 
 
 @dataclass(frozen=True)
 class DetectorInput:
-    scene: Scene  # the corridor window of the current scene
-    corridor: np.ndarray  # bool: pixels within the buffer
+    """The corridor pixels only, as 1-D arrays in one order (see ``scene.Corridor``)."""
+
+    bands: dict[str, np.ndarray]  # the current image
+    previous: dict[str, np.ndarray] | None  # the previous image of this pipeline, if any
     distance_m: np.ndarray  # distance of each pixel to the pipe
-    previous: Scene | None  # the same window of the previous image of this pipeline, if any
-    facilities: tuple[tuple[int, int], ...]  # facility points, (row, col) within the window
+    rows: np.ndarray
+    cols: np.ndarray
+    facilities: tuple[tuple[int, int], ...]  # facility points (row, col)
+
+    def has(self, *names: str) -> bool:
+        return all(name in self.bands for name in names)
+
+    def previous_has(self, *names: str) -> bool:
+        return self.previous is not None and all(name in self.previous for name in names)
 
 
 @dataclass(frozen=True)
@@ -35,9 +43,9 @@ class Candidates:
     value: np.ndarray  # the physical quantity (index, kelvin, mm ...) for raw_data
 
 
-def robust_z(values: np.ndarray, baseline: np.ndarray) -> np.ndarray:
-    """(values - median) / (1.4826 * MAD), both taken over ``baseline`` pixels."""
-    sample = values[baseline]
+def robust_z(values: np.ndarray) -> np.ndarray:
+    """(values - median) / (1.4826 * MAD) over the corridor pixels."""
+    sample = values
     if sample.size == 0:
         return np.zeros_like(values, dtype=np.float32)
     median = np.float32(np.median(sample))
@@ -47,10 +55,10 @@ def robust_z(values: np.ndarray, baseline: np.ndarray) -> np.ndarray:
 
 def vegetation_encroachment(data: DetectorInput) -> Candidates | None:
     """Dense vegetation (NDVI >= 0.6) that also stands out (z >= 3) from the corridor's vegetation."""
-    if not data.scene.has("red", "nir"):
+    if not data.has("red", "nir"):
         return None
-    value = indices.ndvi(data.scene.bands["nir"], data.scene.bands["red"])
-    z = robust_z(value, data.corridor)
+    value = indices.ndvi(data.bands["nir"], data.bands["red"])
+    z = robust_z(value)
     mask = (value >= 0.6) & (z >= 3.0)
     return Candidates(mask, value / np.float32(0.6), "ndvi", value)
 
@@ -58,34 +66,34 @@ def vegetation_encroachment(data: DetectorInput) -> Candidates | None:
 def leak_detection(data: DetectorInput) -> Candidates | None:
     """Hydrocarbon staining: ground much darker than the corridor (brightness z <= -4) whose
     SWIR1/SWIR2 contrast rises (hydrocarbon index z >= 3)."""
-    if not data.scene.has("green", "red", "nir", "swir16", "swir22"):
+    if not data.has("green", "red", "nir", "swir16", "swir22"):
         return None
-    bands = data.scene.bands
+    bands = data.bands
     bright = indices.brightness(bands["green"], bands["red"], bands["nir"], bands["swir16"])
     hci = indices.hydrocarbon_index(bands["swir16"], bands["swir22"])
-    z_bright = robust_z(bright, data.corridor)
-    z_hci = robust_z(hci, data.corridor)
+    z_bright = robust_z(bright)
+    z_hci = robust_z(hci)
     mask = (z_bright <= -4.0) & (z_hci >= 3.0)
     return Candidates(mask, -z_bright / np.float32(4.0), "hydrocarbon_index", hci)
 
 
 def thermal_anomaly(data: DetectorInput) -> Candidates | None:
     """Surface temperature at least 4 robust sigmas and 3 K above the corridor baseline."""
-    if not data.scene.has("thermal"):
+    if not data.has("thermal"):
         return None
-    kelvin = data.scene.bands["thermal"]
-    z = robust_z(kelvin, data.corridor)
-    excess = kelvin - np.float32(np.median(kelvin[data.corridor])) if data.corridor.any() else kelvin * 0
+    kelvin = data.bands["thermal"]
+    z = robust_z(kelvin)
+    excess = kelvin - np.float32(np.median(kelvin)) if kelvin.size else kelvin
     mask = (z >= 4.0) & (excess >= 3.0)
     return Candidates(mask, z / np.float32(4.0), "temperature_excess_k", excess)
 
 
 def weather_damage(data: DetectorInput) -> Candidates | None:
     """New standing water: NDWI > 0 now where it was <= 0 on the previous image, a rise of >= 0.3."""
-    if data.previous is None or not (data.scene.has("green", "nir") and data.previous.has("green", "nir")):
+    if not (data.has("green", "nir") and data.previous_has("green", "nir")):
         return None
-    now = indices.ndwi(data.scene.bands["green"], data.scene.bands["nir"])
-    before = indices.ndwi(data.previous.bands["green"], data.previous.bands["nir"])
+    now = indices.ndwi(data.bands["green"], data.bands["nir"])
+    before = indices.ndwi(data.previous["green"], data.previous["nir"])
     rise = now - before
     mask = (now > 0.0) & (before <= 0.0) & (rise >= 0.3)
     return Candidates(mask, rise / np.float32(0.3), "ndwi_change", rise)
@@ -94,10 +102,10 @@ def weather_damage(data: DetectorInput) -> Candidates | None:
 def construction_activity(data: DetectorInput) -> Candidates | None:
     """Newly exposed soil: bare-soil index >= 0.25 now, up by >= 0.2 since the previous image."""
     names = ("blue", "red", "nir", "swir16")
-    if data.previous is None or not (data.scene.has(*names) and data.previous.has(*names)):
+    if not (data.has(*names) and data.previous_has(*names)):
         return None
-    now = indices.bare_soil_index(*(data.scene.bands[name] for name in names))
-    before = indices.bare_soil_index(*(data.previous.bands[name] for name in names))
+    now = indices.bare_soil_index(*(data.bands[name] for name in names))
+    before = indices.bare_soil_index(*(data.previous[name] for name in names))
     rise = now - before
     mask = (now >= 0.25) & (rise >= 0.2)
     return Candidates(mask, rise / np.float32(0.2), "bsi_change", rise)
@@ -105,10 +113,10 @@ def construction_activity(data: DetectorInput) -> Candidates | None:
 
 def ground_subsidence(data: DetectorInput) -> Candidates | None:
     """Ground moved down by 10 mm or more (displacement band), and 4 robust sigmas below the corridor."""
-    if not data.scene.has("displacement"):
+    if not data.has("displacement"):
         return None
-    mm = data.scene.bands["displacement"]
-    z = robust_z(mm, data.corridor)
+    mm = data.bands["displacement"]
+    z = robust_z(mm)
     mask = (mm <= -10.0) & (z <= -4.0)
     return Candidates(mask, -mm / np.float32(10.0), "displacement_mm", mm)
 
@@ -118,12 +126,12 @@ EXPOSED_M = 30.0  # how close to the pipe the ground counts as over an exposed s
 
 def corrosion_detection(data: DetectorInput) -> Candidates | None:
     """Iron oxide on exposed segments: within 30 m of the pipe, bare (NDVI < 0.3), red/blue >= 3."""
-    if not data.scene.has("blue", "red", "nir"):
+    if not data.has("blue", "red", "nir"):
         return None
-    bands = data.scene.bands
+    bands = data.bands
     ratio = indices.iron_oxide_ratio(bands["red"], bands["blue"])
     exposed = (data.distance_m <= EXPOSED_M) & (indices.ndvi(bands["nir"], bands["red"]) < 0.3)
-    z = robust_z(ratio, data.corridor)
+    z = robust_z(ratio)
     mask = exposed & (ratio >= 3.0) & (z >= 4.0)
     return Candidates(mask, ratio / np.float32(3.0), "iron_oxide_ratio", ratio)
 
@@ -134,16 +142,14 @@ FACILITY_RADIUS_PX = 8
 def equipment_damage(data: DetectorInput) -> Candidates | None:
     """Structural change at facility points: brightness changed by >= 0.1 within 8 pixels of a facility."""
     names = ("green", "red", "nir")
-    if data.previous is None or not data.facilities or not data.previous.has(*names) or not data.scene.has(*names):
+    if not data.facilities or not data.has(*names) or not data.previous_has(*names):
         return None
-    now = indices.brightness(*(data.scene.bands[name] for name in names))
-    before = indices.brightness(*(data.previous.bands[name] for name in names))
+    now = indices.brightness(*(data.bands[name] for name in names))
+    before = indices.brightness(*(data.previous[name] for name in names))
     change = np.abs(now - before)
     near = np.zeros(change.shape, dtype=bool)
     for row, col in data.facilities:
-        r0, r1 = max(row - FACILITY_RADIUS_PX, 0), min(row + FACILITY_RADIUS_PX + 1, change.shape[0])
-        c0, c1 = max(col - FACILITY_RADIUS_PX, 0), min(col + FACILITY_RADIUS_PX + 1, change.shape[1])
-        near[r0:r1, c0:c1] = True
+        near |= (np.abs(data.rows - row) <= FACILITY_RADIUS_PX) & (np.abs(data.cols - col) <= FACILITY_RADIUS_PX)
     mask = near & (change >= 0.1)
     return Candidates(mask, change / np.float32(0.1), "brightness_change", change)
 
