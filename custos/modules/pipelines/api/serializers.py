@@ -1,0 +1,220 @@
+"""Input and output shapes of the pipeline API (GeoJSON geometry plus the flat fields older clients send)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from custos.modules.pipelines.choices import Material, PipelineStatus, RiskLevel, Terrain
+from custos.modules.pipelines.geometry import bbox_polygon, to_geojson
+from custos.modules.pipelines.models import MonitoringConfiguration, Pipeline, PipelineSegment, SatelliteImage
+
+GEOJSON = {
+    "type": "object",
+    "properties": {"type": {"type": "string"}, "coordinates": {"type": "array", "items": {}}},
+    "required": ["type", "coordinates"],
+}
+
+
+@extend_schema_field(GEOJSON)
+class GeoJSONField(serializers.JSONField):
+    pass
+
+
+class PipelineWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True)
+    length_km = serializers.FloatField(min_value=0.1, required=False, allow_null=True)
+    diameter_mm = serializers.IntegerField(min_value=1, max_value=10000)
+    material = serializers.ChoiceField(choices=Material.choices)
+    status = serializers.ChoiceField(choices=PipelineStatus.choices, required=False)
+    route = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON LineString, WGS84 [lon, lat]")
+    start_point = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON Point")
+    end_point = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON Point")
+    start_lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    start_lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    end_lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    end_lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+
+
+class PipelineSerializer(serializers.ModelSerializer):
+    route = GeoJSONField()
+    start_point = serializers.SerializerMethodField()
+    end_point = serializers.SerializerMethodField()
+    start_lat = serializers.SerializerMethodField()
+    start_lon = serializers.SerializerMethodField()
+    end_lat = serializers.SerializerMethodField()
+    end_lon = serializers.SerializerMethodField()
+    bounds = serializers.SerializerMethodField()
+    segment_count = serializers.IntegerField(read_only=True, default=0)
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+
+    class Meta:
+        model = Pipeline
+        fields = (
+            "id",
+            "organization",
+            "name",
+            "description",
+            "length_km",
+            "diameter_mm",
+            "material",
+            "status",
+            "route",
+            "start_point",
+            "end_point",
+            "start_lat",
+            "start_lon",
+            "end_lat",
+            "end_lon",
+            "bounds",
+            "segment_count",
+            "created_at",
+            "updated_at",
+        )
+
+    def _end(self, obj: Pipeline, index: int) -> list[float]:
+        return obj.route["coordinates"][index]
+
+    @extend_schema_field(GEOJSON)
+    def get_start_point(self, obj: Pipeline) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": self._end(obj, 0)}
+
+    @extend_schema_field(GEOJSON)
+    def get_end_point(self, obj: Pipeline) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": self._end(obj, -1)}
+
+    def get_start_lat(self, obj: Pipeline) -> float:
+        return self._end(obj, 0)[1]
+
+    def get_start_lon(self, obj: Pipeline) -> float:
+        return self._end(obj, 0)[0]
+
+    def get_end_lat(self, obj: Pipeline) -> float:
+        return self._end(obj, -1)[1]
+
+    def get_end_lon(self, obj: Pipeline) -> float:
+        return self._end(obj, -1)[0]
+
+    @extend_schema_field(GEOJSON)
+    def get_bounds(self, obj: Pipeline) -> dict[str, Any] | None:
+        if obj.min_lon is None:
+            return None
+        return to_geojson(bbox_polygon(obj.min_lon, obj.min_lat, obj.max_lon, obj.max_lat))
+
+
+class SegmentWriteSerializer(serializers.Serializer):
+    pipeline = serializers.UUIDField()
+    segment_name = serializers.CharField(max_length=200)
+    segment_number = serializers.IntegerField(min_value=1)
+    length_km = serializers.FloatField(min_value=0.0)
+    geometry = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON LineString")
+    monitoring_frequency_hours = serializers.IntegerField(min_value=1, max_value=8760, required=False)
+    last_monitored = serializers.DateTimeField(required=False, allow_null=True)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
+    terrain_type = serializers.ChoiceField(choices=Terrain.choices, required=False)
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    geometry = GeoJSONField(allow_null=True)
+    pipeline_name = serializers.CharField(source="pipeline.name", read_only=True)
+
+    class Meta:
+        model = PipelineSegment
+        fields = (
+            "id",
+            "pipeline",
+            "pipeline_name",
+            "segment_name",
+            "segment_number",
+            "length_km",
+            "geometry",
+            "monitoring_frequency_hours",
+            "last_monitored",
+            "risk_level",
+            "terrain_type",
+            "created_at",
+            "updated_at",
+        )
+
+
+class ConfigurationWriteSerializer(serializers.Serializer):
+    pipeline = serializers.UUIDField()
+    analysis_enabled = serializers.BooleanField(required=False)
+    auto_analysis = serializers.BooleanField(required=False)
+    confidence_threshold = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
+    alerts_enabled = serializers.BooleanField(required=False)
+    email_notifications = serializers.BooleanField(required=False)
+    notification_emails = serializers.ListField(child=serializers.EmailField(), required=False, max_length=50)
+    monitoring_frequency_hours = serializers.IntegerField(min_value=1, max_value=8760, required=False)
+    analysis_frequency_hours = serializers.IntegerField(min_value=1, max_value=8760, required=False)
+    buffer_m = serializers.FloatField(min_value=10.0, max_value=5000.0, required=False)
+    facility_points = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        required=False,
+        max_length=500,
+    )
+
+
+class ConfigurationSerializer(serializers.ModelSerializer):
+    pipeline_name = serializers.CharField(source="pipeline.name", read_only=True)
+
+    class Meta:
+        model = MonitoringConfiguration
+        fields = (
+            "id",
+            "pipeline",
+            "pipeline_name",
+            "analysis_enabled",
+            "auto_analysis",
+            "confidence_threshold",
+            "alerts_enabled",
+            "email_notifications",
+            "notification_emails",
+            "monitoring_frequency_hours",
+            "analysis_frequency_hours",
+            "buffer_m",
+            "facility_points",
+            "created_at",
+            "updated_at",
+        )
+
+
+class SatelliteImageSerializer(serializers.ModelSerializer):
+    bounds = GeoJSONField(allow_null=True)
+    center = GeoJSONField(allow_null=True)
+
+    class Meta:
+        model = SatelliteImage
+        fields = (
+            "id",
+            "pipeline",
+            "image_date",
+            "satellite_name",
+            "sensor",
+            "resolution_m",
+            "bounds",
+            "center",
+            "bands",
+            "crs",
+            "processing_status",
+            "source_api",
+            "created_at",
+        )
+
+
+class AnalysisSummarySerializer(serializers.Serializer):
+    pipeline_id = serializers.UUIDField()
+    pipeline_name = serializers.CharField()
+    total_images = serializers.IntegerField()
+    analyzed_images = serializers.IntegerField()
+    last_image_date = serializers.DateTimeField(allow_null=True)
+    total_analyses = serializers.IntegerField()
+    average_confidence = serializers.FloatField(allow_null=True)
+    last_analysis = serializers.DateTimeField(allow_null=True)
+    by_type = serializers.DictField(child=serializers.IntegerField())
+    by_severity = serializers.DictField(child=serializers.IntegerField())
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    health_status = serializers.ChoiceField(choices=["critical", "warning", "healthy", "unknown"])

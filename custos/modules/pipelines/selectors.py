@@ -1,0 +1,62 @@
+"""Reads of the pipeline domain (aggregates computed in the database with a fixed number of queries)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, Max, QuerySet
+from django.utils import timezone
+
+from custos.modules.pipelines.choices import ProcessingStatus, ResultStatus, RiskLevel
+from custos.modules.pipelines.models import AnalysisResult, Pipeline, SatelliteImage
+
+DISMISSED = (ResultStatus.FALSE_POSITIVE, ResultStatus.DISMISSED)
+
+
+def health_status(*, analyses: int, critical: int, high: int) -> str:
+    """critical: any critical result in 30 days; warning: more than 2 high; unknown: no analyses."""
+    if analyses == 0:
+        return "unknown"
+    if critical > 0:
+        return "critical"
+    if high > 2:
+        return "warning"
+    return "healthy"
+
+
+def recent_images(*, pipeline: Pipeline, days: int) -> QuerySet[SatelliteImage]:
+    since = timezone.now() - timedelta(days=days)
+    return SatelliteImage.objects.filter(pipeline=pipeline, image_date__gte=since).order_by("-image_date")
+
+
+def analysis_summary(*, pipeline: Pipeline) -> dict[str, Any]:
+    results = AnalysisResult.objects.filter(satellite_image__pipeline=pipeline)
+    since = timezone.now() - timedelta(days=30)
+    images = SatelliteImage.objects.filter(pipeline=pipeline).aggregate(total=Count("id"), last=Max("image_date"))
+    analyzed = SatelliteImage.objects.filter(pipeline=pipeline, processing_status=ProcessingStatus.COMPLETED).count()
+    totals = results.aggregate(total=Count("id"), average=Avg("confidence_score"), last=Max("created_at"))
+    recent = results.filter(created_at__gte=since).exclude(status__in=DISMISSED)
+
+    def counts(queryset: QuerySet, field: str) -> dict[str, int]:
+        return {row[field]: row["n"] for row in queryset.values(field).annotate(n=Count("id")).order_by(field)}
+
+    by_severity_30d = counts(recent, "severity")
+    return {
+        "pipeline_id": pipeline.pk,
+        "pipeline_name": pipeline.name,
+        "total_images": images["total"],
+        "analyzed_images": analyzed,
+        "last_image_date": images["last"],
+        "total_analyses": totals["total"],
+        "average_confidence": round(totals["average"], 4) if totals["average"] is not None else None,
+        "last_analysis": totals["last"],
+        "by_type": counts(results, "analysis_type"),
+        "by_severity": counts(results, "severity"),
+        "by_status": counts(results, "status"),
+        "health_status": health_status(
+            analyses=recent.count(),
+            critical=by_severity_30d.get(RiskLevel.CRITICAL, 0),
+            high=by_severity_30d.get(RiskLevel.HIGH, 0),
+        ),
+    }
