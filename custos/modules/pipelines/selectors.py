@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Max, QuerySet
+from django.db.models import Avg, Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from custos.modules.pipelines.choices import ProcessingStatus, ResultStatus, RiskLevel
+from custos.modules.pipelines.choices import PipelineStatus, ProcessingStatus, ResultStatus, RiskLevel
 from custos.modules.pipelines.models import AnalysisResult, Pipeline, SatelliteImage
 
 DISMISSED = (ResultStatus.FALSE_POSITIVE, ResultStatus.DISMISSED)
@@ -60,3 +60,77 @@ def analysis_summary(*, pipeline: Pipeline) -> dict[str, Any]:
             high=by_severity_30d.get(RiskLevel.HIGH, 0),
         ),
     }
+
+
+def dashboard_stats(*, org_ids: list[Any]) -> dict[str, Any]:
+    from custos.alerts.choices import AlertStatus
+    from custos.alerts.models import Alert
+
+    week_ago = timezone.now() - timedelta(days=7)
+    pipelines = Pipeline.objects.filter(organization_id__in=org_ids).aggregate(
+        total=Count("id"), active=Count("id", filter=Q(status=PipelineStatus.ACTIVE))
+    )
+    results = AnalysisResult.objects.filter(organization_id__in=org_ids).aggregate(
+        pending=Count("id", filter=Q(status=ResultStatus.PENDING)),
+        recent=Count("id", filter=Q(created_at__gte=week_ago) & ~Q(status__in=DISMISSED)),
+        last=Max("created_at"),
+    )
+    alerts = (
+        Alert.objects.filter(organization_id__in=org_ids, source="pipeline")
+        .exclude(status=AlertStatus.RESOLVED)
+        .aggregate(active=Count("id"), critical=Count("id", filter=Q(severity=RiskLevel.CRITICAL)))
+    )
+    return {
+        "total_pipelines": pipelines["total"],
+        "active_pipelines": pipelines["active"],
+        "total_images": SatelliteImage.objects.filter(organization_id__in=org_ids).count(),
+        "pending_analyses": results["pending"],
+        "active_alerts": alerts["active"],
+        "critical_alerts": alerts["critical"],
+        "recent_anomalies": results["recent"],
+        "last_analysis_date": results["last"],
+    }
+
+
+def recent_activity(*, org_ids: list[Any], limit: int = 10) -> dict[str, Any]:
+    from custos.alerts.models import Alert
+
+    week_ago = timezone.now() - timedelta(days=7)
+    return {
+        "recent_results": AnalysisResult.objects.filter(organization_id__in=org_ids, created_at__gte=week_ago)
+        .select_related("satellite_image__pipeline")
+        .order_by("-created_at")[:limit],
+        "recent_alerts": Alert.objects.filter(
+            organization_id__in=org_ids, source="pipeline", created_at__gte=week_ago
+        ).order_by("-created_at")[:limit],
+        "recent_images": SatelliteImage.objects.filter(organization_id__in=org_ids, created_at__gte=week_ago).order_by(
+            "-created_at"
+        )[:limit],
+    }
+
+
+def pipeline_health(*, org_ids: list[Any]) -> list[dict[str, Any]]:
+    since = timezone.now() - timedelta(days=30)
+    live = Q(images__results__created_at__gte=since) & ~Q(images__results__status__in=DISMISSED)
+    rows = (
+        Pipeline.objects.filter(organization_id__in=org_ids)
+        .annotate(
+            total=Count("images__results", filter=live),
+            critical=Count("images__results", filter=live & Q(images__results__severity=RiskLevel.CRITICAL)),
+            high=Count("images__results", filter=live & Q(images__results__severity=RiskLevel.HIGH)),
+            last=Max("images__results__created_at"),
+        )
+        .order_by("name")
+    )
+    return [
+        {
+            "pipeline_id": row.pk,
+            "pipeline_name": row.name,
+            "health_status": health_status(analyses=row.total, critical=row.critical, high=row.high),
+            "total_analyses": row.total,
+            "critical_issues": row.critical,
+            "high_issues": row.high,
+            "last_analysis": row.last,
+        }
+        for row in rows
+    ]

@@ -3,16 +3,29 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from shapely.geometry import LineString
 
+from custos.alerts.services import alert_raise, alert_resolve
 from custos.audit.services import audit_record
-from custos.kernel.errors import PermissionDenied, ValidationFailed
-from custos.modules.pipelines import geometry
-from custos.modules.pipelines.models import MonitoringConfiguration, Pipeline, PipelineSegment
+from custos.kernel.errors import Conflict, PermissionDenied, ValidationFailed
+from custos.modules.pipelines import geometry, imagery
+from custos.modules.pipelines.choices import ALERT_FOR_ANALYSIS, ProcessingStatus, ResultStatus
+from custos.modules.pipelines.models import (
+    AnalysisResult,
+    MonitoringConfiguration,
+    Pipeline,
+    PipelineSegment,
+    SatelliteImage,
+)
+from custos.modules.pipelines.processing import configuration_for, notify_alerts
+from custos.modules.pipelines.tasks import analyze_satellite_image
+from custos.ops.models import SystemSettings
 from custos.orgs.choices import WRITE_ROLES
 from custos.orgs.selectors import role_of
 
@@ -328,3 +341,375 @@ def configuration_delete(*, actor: Any, configuration: MonitoringConfiguration, 
         name=configuration.pipeline.name,
         request=request,
     )
+
+
+# --- satellite images ---------------------------------------------------------------------------
+
+IMAGE_FIELDS = ("image_date", "satellite_name", "sensor", "resolution_m", "source_api")
+
+
+def _bounds_from(data: dict[str, Any]) -> Any | None:
+    if data.get("bounds") is not None:
+        return geometry.parse_geometry(data["bounds"], field="bounds", kind="Polygon")
+    flat = [data.get(f"bounds_{name}") for name in ("lon_min", "lat_min", "lon_max", "lat_max")]
+    if all(value is None for value in flat):
+        return None
+    if any(value is None for value in flat):
+        raise ValidationFailed(field_errors={"bounds": ["bounds_lat_min/lat_max/lon_min/lon_max go together."]})
+    west, south, east, north = flat
+    if not (west < east and south < north):
+        raise ValidationFailed(field_errors={"bounds": ["The minimum must be below the maximum."]})
+    return geometry.bbox_polygon(west, south, east, north)
+
+
+def image_create(
+    *,
+    actor: Any,
+    pipeline: Any,
+    data: dict[str, Any],
+    upload: Any = None,
+    request: Any = None,
+) -> Any:
+    """A satellite image of ``pipeline``: an uploaded GeoTIFF (checked, thumbnailed, stored) or, without a
+    file, a record of an image held elsewhere. Queues analysis after commit when the pipeline's
+    configuration asks for automatic analysis."""
+    _require_write_role(actor=actor, organization_id=pipeline.organization_id)
+    values = {field: data[field] for field in IMAGE_FIELDS if field in data}
+    if SatelliteImage.objects.filter(
+        pipeline=pipeline, image_date=values["image_date"], satellite_name=values["satellite_name"]
+    ).exists():
+        raise ValidationFailed(
+            field_errors={"non_field_errors": ["This pipeline already has an image of that satellite at that time."]}
+        )
+    bounds = _bounds_from(data)
+    raster = thumbnail = None
+    if upload is not None:
+        max_bytes = SystemSettings.load().max_file_size_mb * 1_048_576
+        if upload.size > max_bytes:
+            raise ValidationFailed(
+                field_errors={"image_file": [f"The file is larger than the {max_bytes // 1_048_576} MB limit."]}
+            )
+        raster = upload.read()
+        info = imagery.inspect_upload(raster, given_bands=data.get("bands"), max_bytes=max_bytes)
+        thumbnail = imagery.thumbnail_png(raster, info.bands)
+        bounds = geometry.bbox_polygon(*info.bounds)
+        values.setdefault("resolution_m", info.resolution_m)
+        values.update(bands=info.bands, crs=info.crs, metadata={"width": info.width, "height": info.height})
+    elif "resolution_m" not in values:
+        raise ValidationFailed(field_errors={"resolution_m": ["Required when no image file is uploaded."]})
+    if bounds is not None:
+        values.update(geometry.bbox_of(bounds), bounds=geometry.to_geojson(bounds))
+        values["center"] = geometry.to_geojson(bounds.centroid)
+    with transaction.atomic():
+        image = SatelliteImage(organization_id=pipeline.organization_id, pipeline=pipeline, **values)
+        if raster is not None:
+            image.image_file.save(f"{image.pk}.tif", ContentFile(raster), save=False)
+            image.thumbnail.save(f"{image.pk}.png", ContentFile(thumbnail), save=False)
+        image.save()
+        audit_record(
+            actor=actor,
+            action="CREATE",
+            resource_type="SatelliteImage",
+            resource_id=image.pk,
+            resource_name=str(image),
+            changes={key: _plain(value) for key, value in values.items() if key != "metadata"},
+            organization_id=pipeline.organization_id,
+            request=request,
+        )
+        configuration = configuration_for(pipeline)
+        if raster is not None and configuration.analysis_enabled and configuration.auto_analysis:
+            transaction.on_commit(lambda: image_queue_analysis(image=image))
+    return image
+
+
+def image_queue_analysis(*, image: Any, task_id: str | None = None) -> str:
+    return analyze_satellite_image.apply_async(args=[str(image.pk)], task_id=task_id).id
+
+
+def image_request_analysis(*, actor: Any, image: Any, request: Any = None) -> str:
+    """A user asks for (re-)analysis: the image goes back to pending and a task is queued after commit."""
+    _require_write_role(actor=actor, organization_id=image.organization_id)
+    if not image.image_file:
+        raise ValidationFailed(field_errors={"image_file": ["This image has no raster file to analyse."]})
+    if image.processing_status == ProcessingStatus.PROCESSING:
+        raise ValidationFailed(field_errors={"processing_status": ["The image is being analysed now."]})
+    with transaction.atomic():
+        image.processing_status = ProcessingStatus.PENDING
+        image.save(update_fields=["processing_status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="ANALYZE_REQUEST",
+            resource_type="SatelliteImage",
+            resource_id=image.pk,
+            resource_name=str(image),
+            organization_id=image.organization_id,
+            request=request,
+        )
+        task_id = str(uuid.uuid4())
+        transaction.on_commit(lambda: image_queue_analysis(image=image, task_id=task_id))
+    return task_id
+
+
+def image_update(*, actor: Any, image: SatelliteImage, data: dict[str, Any], request: Any = None) -> SatelliteImage:
+    """Metadata only: the raster of an image is never replaced (upload a new image instead)."""
+    _require_write_role(actor=actor, organization_id=image.organization_id)
+    values = {field: data[field] for field in IMAGE_FIELDS if field in data}
+    changes = _changes(image, values)
+    with transaction.atomic():
+        for field, value in values.items():
+            setattr(image, field, value)
+        image.save()
+        audit_record(
+            actor=actor,
+            action="UPDATE",
+            resource_type="SatelliteImage",
+            resource_id=image.pk,
+            resource_name=str(image),
+            changes=changes,
+            organization_id=image.organization_id,
+            request=request,
+        )
+    return image
+
+
+def image_delete(*, actor: Any, image: SatelliteImage, request: Any = None) -> None:
+    files = [f for f in (image.image_file, image.thumbnail) if f]
+    _delete(actor=actor, instance=image, resource_type="SatelliteImage", name=str(image), request=request)
+    for stored in files:
+        transaction.on_commit(lambda stored=stored: stored.storage.delete(stored.name))
+
+
+# --- analysis results ---------------------------------------------------------------------------
+
+RESULT_FIELDS = ("analysis_type", "confidence_score", "severity", "description", "raw_data")
+
+
+def _result_geometry(data: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if data.get("detected_location") is not None:
+        values["detected_location"] = geometry.to_geojson(
+            geometry.parse_geometry(data["detected_location"], field="detected_location", kind="Point")
+        )
+    if data.get("affected_area") is not None:
+        values["affected_area"] = geometry.to_geojson(
+            geometry.parse_geometry(data["affected_area"], field="affected_area", kind="Polygon")
+        )
+    return values
+
+
+def result_create(*, actor: Any, image: SatelliteImage, data: dict[str, Any], request: Any = None) -> AnalysisResult:
+    """A result recorded by a person (e.g. from a field inspection) rather than by the engine."""
+    _require_write_role(actor=actor, organization_id=image.organization_id)
+    values = {field: data[field] for field in RESULT_FIELDS if field in data}
+    values.update(_result_geometry(data))
+    values["raw_data"] = {**values.get("raw_data", {}), "source": "manual"}
+    with transaction.atomic():
+        result = AnalysisResult.objects.create(organization_id=image.organization_id, satellite_image=image, **values)
+        audit_record(
+            actor=actor,
+            action="CREATE",
+            resource_type="AnalysisResult",
+            resource_id=result.pk,
+            resource_name=result.analysis_type,
+            changes={key: _plain(value) for key, value in values.items() if key != "raw_data"},
+            organization_id=image.organization_id,
+            request=request,
+        )
+    return result
+
+
+def result_update(*, actor: Any, result: AnalysisResult, data: dict[str, Any], request: Any = None) -> AnalysisResult:
+    _require_write_role(actor=actor, organization_id=result.organization_id)
+    values = {field: data[field] for field in (*RESULT_FIELDS, "verification_notes") if field in data}
+    values.update(_result_geometry(data))
+    changes = _changes(result, {k: v for k, v in values.items() if k != "raw_data"})
+    with transaction.atomic():
+        for field, value in values.items():
+            setattr(result, field, value)
+        result.save()
+        audit_record(
+            actor=actor,
+            action="UPDATE",
+            resource_type="AnalysisResult",
+            resource_id=result.pk,
+            resource_name=result.analysis_type,
+            changes=changes,
+            organization_id=result.organization_id,
+            request=request,
+        )
+    return result
+
+
+def result_delete(*, actor: Any, result: AnalysisResult, request: Any = None) -> None:
+    _delete(actor=actor, instance=result, resource_type="AnalysisResult", name=result.analysis_type, request=request)
+
+
+def _review(
+    *, actor: Any, result: AnalysisResult, status: str, notes: str, action: str, request: Any
+) -> AnalysisResult:
+    _require_write_role(actor=actor, organization_id=result.organization_id)
+    previous = result.status
+    with transaction.atomic():
+        result.status = status
+        result.verified_by = actor
+        result.verified_at = timezone.now()
+        result.verification_notes = notes
+        result.save(update_fields=["status", "verified_by", "verified_at", "verification_notes", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=action,
+            resource_type="AnalysisResult",
+            resource_id=result.pk,
+            resource_name=result.analysis_type,
+            changes={"status": [previous, status], "notes": notes},
+            organization_id=result.organization_id,
+            request=request,
+        )
+    return result
+
+
+def result_verify(*, actor: Any, result: AnalysisResult, notes: str = "", request: Any = None) -> AnalysisResult:
+    if result.status in (ResultStatus.FALSE_POSITIVE, ResultStatus.RESOLVED, ResultStatus.DISMISSED):
+        raise Conflict(f"A result that is {result.status} cannot be verified.")
+    status = ResultStatus.ALERT_CREATED if result.alert_id else ResultStatus.VERIFIED
+    return _review(actor=actor, result=result, status=status, notes=notes, action="VERIFY", request=request)
+
+
+def result_mark_false_positive(
+    *, actor: Any, result: AnalysisResult, notes: str = "", request: Any = None
+) -> AnalysisResult:
+    """A false positive: its alert, if still open, is resolved with the same notes."""
+    if result.status == ResultStatus.FALSE_POSITIVE:
+        raise Conflict("The result is already marked as a false positive.")
+    with transaction.atomic():
+        reviewed = _review(
+            actor=actor,
+            result=result,
+            status=ResultStatus.FALSE_POSITIVE,
+            notes=notes,
+            action="MARK_FALSE_POSITIVE",
+            request=request,
+        )
+        if result.alert is not None and not result.alert.is_resolved:
+            alert_resolve(alert=result.alert, actor=actor, notes=f"False positive: {notes}".strip(), request=request)
+    return reviewed
+
+
+def result_create_alert(
+    *, actor: Any, result: AnalysisResult, recipients: list[str] | None = None, request: Any = None
+) -> Any:
+    _require_write_role(actor=actor, organization_id=result.organization_id)
+    if result.alert_id is not None:
+        raise Conflict("An alert already exists for this result.")
+    if result.status == ResultStatus.FALSE_POSITIVE:
+        raise Conflict("A false positive does not raise an alert.")
+    image = result.satellite_image
+    configuration = configuration_for(image.pipeline)
+    with transaction.atomic():
+        alert = alert_raise(
+            organization_id=result.organization_id,
+            source="pipeline",
+            alert_type=ALERT_FOR_ANALYSIS[result.analysis_type],
+            severity=result.severity,
+            title=f"{result.get_analysis_type_display()} on {image.pipeline.name}",
+            message=result.description or f"{result.get_analysis_type_display()} reported on {image}.",
+            subject_type="pipelines.AnalysisResult",
+            subject_id=result.pk,
+            data={"pipeline_id": str(image.pipeline_id), "analysis_result_id": str(result.pk)},
+            recipients=recipients if recipients is not None else list(configuration.notification_emails),
+            actor=actor,
+            request=request,
+        )
+        result.alert = alert
+        result.status = ResultStatus.ALERT_CREATED
+        result.save(update_fields=["alert", "status", "updated_at"])
+        if configuration.email_notifications:
+            transaction.on_commit(lambda: notify_alerts([alert.pk]))
+    return alert
+
+
+# --- pipeline alerts (the shared alert table, source "pipeline") ---------------------------------
+
+
+def pipeline_alert_create(*, actor: Any, organization_id: Any, data: dict[str, Any], request: Any = None) -> Any:
+    """A monitoring alert raised by a person; linked to a result of the same organization when one is named."""
+    _require_write_role(actor=actor, organization_id=organization_id)
+    result = None
+    if data.get("analysis_result"):
+        result = AnalysisResult.objects.filter(organization_id=organization_id, pk=data["analysis_result"]).first()
+        if result is None:
+            raise ValidationFailed(
+                field_errors={"analysis_result": [f'Invalid pk "{data["analysis_result"]}" - object does not exist.']}
+            )
+        if result.alert_id is not None:
+            raise Conflict("An alert already exists for this result.")
+    with transaction.atomic():
+        alert = alert_raise(
+            organization_id=organization_id,
+            source="pipeline",
+            alert_type=data["alert_type"],
+            severity=data["priority"],
+            message=data["message"],
+            subject_type="pipelines.AnalysisResult" if result else "",
+            subject_id=result.pk if result else "",
+            data={
+                "analysis_result_id": str(result.pk) if result else None,
+                "pipeline_id": str(result.satellite_image.pipeline_id) if result else None,
+            },
+            recipients=data.get("recipients", []),
+            actor=actor,
+            request=request,
+        )
+        if result is not None:
+            result.alert = alert
+            result.status = ResultStatus.ALERT_CREATED
+            result.save(update_fields=["alert", "status", "updated_at"])
+        if data.get("is_resolved"):
+            alert_resolve(alert=alert, actor=actor, request=request)
+    return alert
+
+
+def pipeline_alert_update(*, actor: Any, alert: Any, data: dict[str, Any], request: Any = None) -> Any:
+    _require_write_role(actor=actor, organization_id=alert.organization_id)
+    values = {}
+    for source, target in (
+        ("alert_type", "alert_type"),
+        ("priority", "severity"),
+        ("message", "message"),
+        ("recipients", "recipients"),
+    ):
+        if source in data:
+            values[target] = data[source]
+    changes = _changes(alert, values)
+    with transaction.atomic():
+        for field, value in values.items():
+            setattr(alert, field, value)
+        alert.save()
+        audit_record(
+            actor=actor,
+            action="UPDATE",
+            resource_type="Alert",
+            resource_id=alert.pk,
+            resource_name=alert.alert_type,
+            changes=changes,
+            organization_id=alert.organization_id,
+            request=request,
+        )
+        if data.get("is_resolved") and not alert.is_resolved:
+            alert_resolve(alert=alert, actor=actor, request=request)
+    return alert
+
+
+def pipeline_alert_resolve(*, actor: Any, alert: Any, notes: str = "", request: Any = None) -> Any:
+    """Resolving an alert also closes the result that raised it."""
+    _require_write_role(actor=actor, organization_id=alert.organization_id)
+    with transaction.atomic():
+        alert_resolve(alert=alert, actor=actor, notes=notes, request=request)
+        AnalysisResult.objects.filter(alert=alert, status=ResultStatus.ALERT_CREATED).update(
+            status=ResultStatus.RESOLVED, updated_at=timezone.now()
+        )
+    return alert
+
+
+def pipeline_alert_delete(*, actor: Any, alert: Any, request: Any = None) -> None:
+    _delete(actor=actor, instance=alert, resource_type="Alert", name=alert.alert_type, request=request)

@@ -9,6 +9,7 @@ gives the same arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from affine import Affine
@@ -191,3 +192,42 @@ def _inject(
         put("red", 0.22)
         put("green", 0.09)
         put("blue", 0.05)
+
+
+def write_geotiff(scene: Scene, target: Any, *, describe: bool = True) -> None:
+    """Write ``scene`` as a tiled GeoTIFF (band descriptions = band names when ``describe``)."""
+    import rasterio
+
+    names = list(scene.bands)
+    height, width = scene.shape
+    with rasterio.open(
+        target,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=len(names),
+        dtype="float32",
+        crs=scene.crs,
+        transform=scene.transform,
+        tiled=True,
+        blockxsize=256 if width >= 256 else 16,
+        blockysize=256 if height >= 256 else 16,
+    ) as dataset:
+        for index, name in enumerate(names, start=1):
+            dataset.write(scene.bands[name], index)
+            if describe:
+                dataset.set_band_description(index, name)
+
+
+def lonlat_of(scene: Scene, points_px: list[tuple[float, float]]) -> list[list[float]]:
+    """WGS84 [lon, lat] of pixel-centre coordinates (row, col) of ``scene``."""
+    from pyproj import Transformer
+
+    to_wgs84 = Transformer.from_crs(scene.crs, "EPSG:4326", always_xy=True)
+    out = []
+    for row, col in points_px:
+        x, y = scene.transform @ (col + 0.5, row + 0.5)
+        lon, lat = to_wgs84.transform(x, y)
+        out.append([round(lon, 8), round(lat, 8)])
+    return out

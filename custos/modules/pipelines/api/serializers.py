@@ -7,9 +7,15 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from custos.modules.pipelines.choices import Material, PipelineStatus, RiskLevel, Terrain
+from custos.modules.pipelines.choices import AlertType, AnalysisType, Material, PipelineStatus, RiskLevel, Terrain
 from custos.modules.pipelines.geometry import bbox_polygon, to_geojson
-from custos.modules.pipelines.models import MonitoringConfiguration, Pipeline, PipelineSegment, SatelliteImage
+from custos.modules.pipelines.models import (
+    AnalysisResult,
+    MonitoringConfiguration,
+    Pipeline,
+    PipelineSegment,
+    SatelliteImage,
+)
 
 GEOJSON = {
     "type": "object",
@@ -218,3 +224,189 @@ class AnalysisSummarySerializer(serializers.Serializer):
     by_severity = serializers.DictField(child=serializers.IntegerField())
     by_status = serializers.DictField(child=serializers.IntegerField())
     health_status = serializers.ChoiceField(choices=["critical", "warning", "healthy", "unknown"])
+
+
+class BandListField(serializers.ListField):
+    """Band names as a JSON list or, in multipart forms, a comma-separated string."""
+
+    child = serializers.CharField(max_length=20)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, str):
+            data = [part.strip() for part in data.split(",") if part.strip()]
+        elif hasattr(data, "getlist"):
+            data = data.getlist(self.field_name)
+        return super().to_internal_value(data)
+
+    def get_value(self, dictionary: Any) -> Any:
+        value = dictionary.get(self.field_name, serializers.empty)
+        return value
+
+
+class SatelliteImageWriteSerializer(serializers.Serializer):
+    pipeline = serializers.UUIDField()
+    image_date = serializers.DateTimeField()
+    satellite_name = serializers.CharField(max_length=100)
+    sensor = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    resolution_m = serializers.FloatField(min_value=0.01, max_value=10000, required=False)
+    source_api = serializers.CharField(max_length=50, required=False)
+    image_file = serializers.FileField(required=False, help_text="GeoTIFF / Cloud-Optimized GeoTIFF")
+    bands = BandListField(required=False, max_length=8, help_text="band names in file order")
+    bounds = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON Polygon (images without a file)")
+    bounds_lat_min = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    bounds_lat_max = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    bounds_lon_min = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    bounds_lon_max = serializers.FloatField(required=False, min_value=-180, max_value=180)
+
+
+class SatelliteImageDetailSerializer(SatelliteImageSerializer):
+    pipeline_name = serializers.CharField(source="pipeline.name", read_only=True)
+    image_file = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+    result_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta(SatelliteImageSerializer.Meta):
+        fields = (
+            *SatelliteImageSerializer.Meta.fields,
+            "pipeline_name",
+            "image_file",
+            "thumbnail",
+            "processing_error",
+            "metadata",
+            "result_count",
+            "updated_at",
+        )
+
+    def get_image_file(self, obj: SatelliteImage) -> str | None:
+        return obj.image_file.name or None
+
+    def get_thumbnail(self, obj: SatelliteImage) -> str | None:
+        return obj.thumbnail.name or None
+
+
+class AnalysisResultWriteSerializer(serializers.Serializer):
+    satellite_image = serializers.UUIDField()
+    analysis_type = serializers.ChoiceField(choices=AnalysisType.choices)
+    confidence_score = serializers.FloatField(min_value=0.0, max_value=1.0)
+    severity = serializers.ChoiceField(choices=RiskLevel.choices)
+    detected_location = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON Point")
+    affected_area = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON Polygon")
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    raw_data = serializers.DictField(required=False)
+    verification_notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class AnalysisResultSerializer(serializers.ModelSerializer):
+    detected_location = GeoJSONField(allow_null=True)
+    affected_area = GeoJSONField(allow_null=True)
+    pipeline = serializers.UUIDField(source="satellite_image.pipeline_id", read_only=True)
+    pipeline_name = serializers.CharField(source="satellite_image.pipeline.name", read_only=True)
+    image_date = serializers.DateTimeField(source="satellite_image.image_date", read_only=True)
+    verified_by = serializers.UUIDField(source="verified_by_id", read_only=True, allow_null=True)
+    alert = serializers.UUIDField(source="alert_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AnalysisResult
+        fields = (
+            "id",
+            "satellite_image",
+            "pipeline",
+            "pipeline_name",
+            "image_date",
+            "analysis_type",
+            "confidence_score",
+            "severity",
+            "detected_location",
+            "affected_area",
+            "description",
+            "raw_data",
+            "status",
+            "verified_by",
+            "verified_at",
+            "verification_notes",
+            "alert",
+            "created_at",
+            "updated_at",
+        )
+
+
+class ReviewSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class CreateAlertSerializer(serializers.Serializer):
+    recipients = serializers.ListField(child=serializers.EmailField(), required=False, max_length=50)
+
+
+class PipelineAlertSerializer(serializers.Serializer):
+    """The pipeline document's MonitoringAlert, over the shared alert table."""
+
+    id = serializers.UUIDField(read_only=True)
+    analysis_result = serializers.SerializerMethodField()
+    pipeline = serializers.SerializerMethodField()
+    alert_type = serializers.CharField()
+    priority = serializers.CharField(source="severity")
+    title = serializers.CharField()
+    message = serializers.CharField()
+    is_resolved = serializers.BooleanField()
+    status = serializers.CharField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    recipients = serializers.ListField(child=serializers.EmailField())
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolved_by = serializers.UUIDField(source="resolved_by_id", allow_null=True)
+    resolution_notes = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_analysis_result(self, obj: Any) -> str | None:
+        return obj.data.get("analysis_result_id")
+
+    def get_pipeline(self, obj: Any) -> str | None:
+        return obj.data.get("pipeline_id")
+
+
+class PipelineAlertWriteSerializer(serializers.Serializer):
+    analysis_result = serializers.UUIDField(required=False, allow_null=True)
+    alert_type = serializers.ChoiceField(choices=AlertType.choices)
+    priority = serializers.ChoiceField(choices=RiskLevel.choices)
+    message = serializers.CharField(max_length=5000)
+    recipients = serializers.ListField(child=serializers.EmailField(), required=False, max_length=50)
+    is_resolved = serializers.BooleanField(required=False)
+
+
+class ResolveSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class AnalysisQueuedSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    task_id = serializers.CharField()
+    image_id = serializers.UUIDField()
+
+
+class DashboardStatsSerializer(serializers.Serializer):
+    total_pipelines = serializers.IntegerField()
+    active_pipelines = serializers.IntegerField()
+    total_images = serializers.IntegerField()
+    pending_analyses = serializers.IntegerField()
+    active_alerts = serializers.IntegerField()
+    critical_alerts = serializers.IntegerField()
+    recent_anomalies = serializers.IntegerField()
+    last_analysis_date = serializers.DateTimeField(allow_null=True)
+
+
+class RecentActivitySerializer(serializers.Serializer):
+    recent_results = AnalysisResultSerializer(many=True)
+    recent_alerts = PipelineAlertSerializer(many=True)
+    recent_images = SatelliteImageSerializer(many=True)
+
+
+class PipelineHealthSerializer(serializers.Serializer):
+    pipeline_id = serializers.UUIDField()
+    pipeline_name = serializers.CharField()
+    health_status = serializers.ChoiceField(choices=["critical", "warning", "healthy", "unknown"])
+    total_analyses = serializers.IntegerField()
+    critical_issues = serializers.IntegerField()
+    high_issues = serializers.IntegerField()
+    last_analysis = serializers.DateTimeField(allow_null=True)

@@ -4,21 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Case, Count, IntegerField, Value, When
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from custos.alerts.choices import SEVERITY_RANK, AlertStatus
+from custos.alerts.models import Alert
 from custos.api.permissions import OrganizationRolePermission
 from custos.api.tenancy import current_organization_id, visible_org_ids
-from custos.api.viewsets import TenantServiceViewSet
+from custos.api.viewsets import DialectViewSet, TenantServiceViewSet
 from custos.kernel.errors import ValidationFailed
 from custos.modules.pipelines import selectors, services
 from custos.modules.pipelines.api import serializers as s
-from custos.modules.pipelines.filters import ConfigurationFilter, PipelineFilter, SegmentFilter
-from custos.modules.pipelines.models import MonitoringConfiguration, Pipeline, PipelineSegment
+from custos.modules.pipelines.filters import (
+    AnalysisResultFilter,
+    ConfigurationFilter,
+    PipelineAlertFilter,
+    PipelineFilter,
+    SatelliteImageFilter,
+    SegmentFilter,
+)
+from custos.modules.pipelines.models import (
+    AnalysisResult,
+    MonitoringConfiguration,
+    Pipeline,
+    PipelineSegment,
+    SatelliteImage,
+)
 
 
 def _write_schema(write: type, read: type) -> dict[str, Any]:
@@ -177,3 +194,225 @@ class ConfigurationViewSet(PipelineScopedMixin, TenantServiceViewSet):
 
     def service_delete(self, instance: MonitoringConfiguration) -> None:
         services.configuration_delete(actor=self.request.user, configuration=instance, request=self.request)
+
+
+@extend_schema_view(
+    create=extend_schema(request=s.SatelliteImageWriteSerializer, responses={201: s.SatelliteImageDetailSerializer}),
+    update=extend_schema(request=s.SatelliteImageWriteSerializer, responses=s.SatelliteImageDetailSerializer),
+    partial_update=extend_schema(request=s.SatelliteImageWriteSerializer, responses=s.SatelliteImageDetailSerializer),
+)
+class SatelliteImageViewSet(PipelineScopedMixin, TenantServiceViewSet):
+    dialect = "pipeline"
+    queryset = SatelliteImage.objects.select_related("pipeline").annotate(result_count=Count("results"))
+    serializer_class = s.SatelliteImageDetailSerializer
+    input_serializer_class = s.SatelliteImageWriteSerializer
+    permission_classes = (_RolePermission,)
+    organization_from_parent = True
+    filterset_class = SatelliteImageFilter
+    search_fields = ("satellite_name", "sensor")
+    ordering_fields = ("image_date", "created_at")
+    ordering = ("-image_date",)
+
+    def service_create(self, data: dict[str, Any]) -> SatelliteImage:
+        pipeline = self.visible_pipeline(data.pop("pipeline"))
+        upload = data.pop("image_file", None)
+        return services.image_create(
+            actor=self.request.user, pipeline=pipeline, data=data, upload=upload, request=self.request
+        )
+
+    def service_update(self, instance: SatelliteImage, data: dict[str, Any]) -> SatelliteImage:
+        if "pipeline" in data and data.pop("pipeline") != instance.pipeline_id:
+            raise ValidationFailed(field_errors={"pipeline": ["An image cannot move to another pipeline."]})
+        if "image_file" in data:
+            raise ValidationFailed(field_errors={"image_file": ["The raster cannot be replaced; upload a new image."]})
+        return services.image_update(actor=self.request.user, image=instance, data=data, request=self.request)
+
+    def service_delete(self, instance: SatelliteImage) -> None:
+        services.image_delete(actor=self.request.user, image=instance, request=self.request)
+
+    @extend_schema(request=None, responses={202: s.AnalysisQueuedSerializer})
+    @action(detail=True, methods=["post"])
+    def analyze(self, request: Request, pk: Any = None) -> Response:
+        image = self.get_object()
+        task_id = services.image_request_analysis(actor=request.user, image=image, request=request)
+        return Response({"status": "queued", "task_id": task_id, "image_id": image.pk}, status=202)
+
+    @extend_schema(responses=s.AnalysisResultSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], url_path="analysis-results")
+    def analysis_results(self, request: Request, pk: Any = None) -> Response:
+        image = self.get_object()
+        queryset = AnalysisResult.objects.filter(satellite_image=image).select_related("satellite_image__pipeline")
+        page = self.paginate_queryset(queryset.order_by("-confidence_score", "created_at"))
+        return self.get_paginated_response(s.AnalysisResultSerializer(page, many=True).data)
+
+    @extend_schema(exclude=True)
+    @action(detail=True, methods=["get"], url_path="analysis_results")
+    def analysis_results_underscored(self, request: Request, pk: Any = None) -> Response:
+        return self.analysis_results(request, pk)
+
+
+@extend_schema_view(**_write_schema(s.AnalysisResultWriteSerializer, s.AnalysisResultSerializer))
+class AnalysisResultViewSet(TenantServiceViewSet):
+    dialect = "pipeline"
+    queryset = AnalysisResult.objects.select_related("satellite_image__pipeline")
+    serializer_class = s.AnalysisResultSerializer
+    input_serializer_class = s.AnalysisResultWriteSerializer
+    permission_classes = (_RolePermission,)
+    organization_from_parent = True
+    filterset_class = AnalysisResultFilter
+    search_fields = ("analysis_type", "description")
+    ordering_fields = ("confidence_score", "created_at", "severity")
+    ordering = ("-created_at",)
+
+    def _visible_image(self, image_id: Any) -> SatelliteImage:
+        image = SatelliteImage.objects.filter(organization_id__in=visible_org_ids(self.request), pk=image_id).first()
+        if image is None:
+            raise ValidationFailed(
+                field_errors={"satellite_image": [f'Invalid pk "{image_id}" - object does not exist.']}
+            )
+        return image
+
+    def service_create(self, data: dict[str, Any]) -> AnalysisResult:
+        image = self._visible_image(data.pop("satellite_image"))
+        return services.result_create(actor=self.request.user, image=image, data=data, request=self.request)
+
+    def service_update(self, instance: AnalysisResult, data: dict[str, Any]) -> AnalysisResult:
+        if "satellite_image" in data and data.pop("satellite_image") != instance.satellite_image_id:
+            raise ValidationFailed(field_errors={"satellite_image": ["A result cannot move to another image."]})
+        return services.result_update(actor=self.request.user, result=instance, data=data, request=self.request)
+
+    def service_delete(self, instance: AnalysisResult) -> None:
+        services.result_delete(actor=self.request.user, result=instance, request=self.request)
+
+    def _notes(self) -> str:
+        body = s.ReviewSerializer(data=self.request.data)
+        body.is_valid(raise_exception=True)
+        return body.validated_data["notes"]
+
+    @extend_schema(request=s.ReviewSerializer, responses=s.AnalysisResultSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request: Request, pk: Any = None) -> Response:
+        result = services.result_verify(
+            actor=request.user, result=self.get_object(), notes=self._notes(), request=request
+        )
+        return self._present(result)
+
+    @extend_schema(request=s.ReviewSerializer, responses=s.AnalysisResultSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-false-positive")
+    def mark_false_positive(self, request: Request, pk: Any = None) -> Response:
+        result = services.result_mark_false_positive(
+            actor=request.user, result=self.get_object(), notes=self._notes(), request=request
+        )
+        return self._present(result)
+
+    @extend_schema(exclude=True)
+    @action(detail=True, methods=["post"], url_path="mark_false_positive")
+    def mark_false_positive_underscored(self, request: Request, pk: Any = None) -> Response:
+        return self.mark_false_positive(request, pk)
+
+    @extend_schema(request=s.CreateAlertSerializer, responses={201: s.PipelineAlertSerializer})
+    @action(detail=True, methods=["post"], url_path="create-alert")
+    def create_alert(self, request: Request, pk: Any = None) -> Response:
+        body = s.CreateAlertSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        alert = services.result_create_alert(
+            actor=request.user,
+            result=self.get_object(),
+            recipients=body.validated_data.get("recipients"),
+            request=request,
+        )
+        return Response(s.PipelineAlertSerializer(alert).data, status=201)
+
+    @extend_schema(exclude=True)
+    @action(detail=True, methods=["post"], url_path="create_alert")
+    def create_alert_underscored(self, request: Request, pk: Any = None) -> Response:
+        return self.create_alert(request, pk)
+
+
+class PriorityOrderingFilter(OrderingFilter):
+    """``ordering=priority`` / ``-priority`` orders by urgency (low < medium < high < critical)."""
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> Any:
+        raw = request.query_params.get(self.ordering_param)
+        if not raw:
+            return self.get_default_ordering(view)
+        terms = [term.strip().replace("priority", "priority_rank") for term in raw.split(",") if term.strip()]
+        return self.remove_invalid_fields(queryset, terms, view, request) or self.get_default_ordering(view)
+
+
+_PRIORITY_RANK = Case(
+    *(When(severity=level, then=Value(rank)) for level, rank in SEVERITY_RANK.items()), output_field=IntegerField()
+)
+
+
+@extend_schema_view(**_write_schema(s.PipelineAlertWriteSerializer, s.PipelineAlertSerializer))
+class PipelineAlertViewSet(TenantServiceViewSet):
+    """``/api/alerts/``: the pipeline document's monitoring alerts (the shared alert table, source pipeline)."""
+
+    dialect = "pipeline"
+    queryset = Alert.objects.filter(source="pipeline").annotate(priority_rank=_PRIORITY_RANK)
+    serializer_class = s.PipelineAlertSerializer
+    input_serializer_class = s.PipelineAlertWriteSerializer
+    permission_classes = (_RolePermission,)
+    filterset_class = PipelineAlertFilter
+    filter_backends = (DjangoFilterBackend, SearchFilter, PriorityOrderingFilter)
+    search_fields = ("message", "alert_type")
+    ordering_fields = ("priority_rank", "created_at")
+    ordering = ("-created_at",)
+
+    def service_create(self, data: dict[str, Any]) -> Alert:
+        return services.pipeline_alert_create(
+            actor=self.request.user,
+            organization_id=current_organization_id(self.request),
+            data=data,
+            request=self.request,
+        )
+
+    def service_update(self, instance: Alert, data: dict[str, Any]) -> Alert:
+        return services.pipeline_alert_update(actor=self.request.user, alert=instance, data=data, request=self.request)
+
+    def service_delete(self, instance: Alert) -> None:
+        services.pipeline_alert_delete(actor=self.request.user, alert=instance, request=self.request)
+
+    @extend_schema(request=s.ResolveSerializer, responses=s.PipelineAlertSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: Any = None) -> Response:
+        body = s.ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        alert = self.get_object()
+        services.pipeline_alert_resolve(
+            actor=request.user, alert=alert, notes=body.validated_data["notes"], request=request
+        )
+        return self._present(alert)
+
+    @extend_schema(responses=s.PipelineAlertSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def active(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset()).exclude(status=AlertStatus.RESOLVED)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.PipelineAlertSerializer(page, many=True).data)
+
+
+class DashboardViewSet(DialectViewSet):
+    """``/api/dashboard/...`` of the pipeline document: aggregates over the caller's organizations."""
+
+    dialect = "pipeline"
+    pagination_class = None
+    queryset = Pipeline.objects.none()  # for the schema generator; every action scopes its own data
+
+    @extend_schema(responses=s.DashboardStatsSerializer)
+    @action(detail=False, methods=["get"])
+    def stats(self, request: Request) -> Response:
+        return Response(selectors.dashboard_stats(org_ids=visible_org_ids(request)))
+
+    @extend_schema(responses=s.RecentActivitySerializer)
+    @action(detail=False, methods=["get"], url_path="recent-activity")
+    def recent_activity(self, request: Request) -> Response:
+        activity = selectors.recent_activity(org_ids=visible_org_ids(request))
+        return Response(s.RecentActivitySerializer(activity).data)
+
+    @extend_schema(responses=s.PipelineHealthSerializer(many=True))
+    @action(detail=False, methods=["get"], url_path="pipeline-health")
+    def pipeline_health(self, request: Request) -> Response:
+        rows = selectors.pipeline_health(org_ids=visible_org_ids(request))
+        return Response(s.PipelineHealthSerializer(rows, many=True).data)
