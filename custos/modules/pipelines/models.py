@@ -40,6 +40,8 @@ class Pipeline(BBoxMixin, OrgOwnedModel):
     material = models.CharField(max_length=12, choices=Material.choices)
     status = models.CharField(max_length=12, choices=PipelineStatus.choices, default=PipelineStatus.ACTIVE)
     route = models.JSONField()  # GeoJSON LineString
+    health_status = models.CharField(max_length=10, default="unknown")  # refreshed after analyses and daily
+    health_updated_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -151,6 +153,15 @@ class MonitoringConfiguration(OrgOwnedModel):
     analysis_frequency_hours = models.PositiveIntegerField(default=6, validators=[MinValueValidator(1)])
     buffer_m = models.FloatField(default=300.0, validators=[MinValueValidator(10.0), MaxValueValidator(5000.0)])
     facility_points = models.JSONField(default=list, blank=True)  # [[lon, lat], ...]
+    imagery_source = models.CharField(
+        max_length=10,
+        choices=[("none", "None (uploads only)"), ("stac", "STAC API"), ("synthetic", "Synthetic")],
+        default="none",
+    )
+    stac_api_url = models.URLField(blank=True)
+    stac_collection = models.CharField(max_length=100, blank=True)
+    max_cloud_cover = models.FloatField(default=30.0, validators=[MinValueValidator(0.0), MaxValueValidator(100.0)])
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Monitoring of {self.pipeline.name}"

@@ -24,7 +24,6 @@ from custos.modules.pipelines.models import (
     SatelliteImage,
 )
 from custos.modules.pipelines.processing import configuration_for, notify_alerts
-from custos.modules.pipelines.tasks import analyze_satellite_image
 from custos.ops.models import SystemSettings
 from custos.orgs.choices import WRITE_ROLES
 from custos.orgs.selectors import role_of
@@ -45,6 +44,9 @@ def _changes(instance: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def _require_write_role(*, actor: Any, organization_id: Any) -> None:
+    """``actor=None`` is the platform itself (a scheduled task), never a request: views always pass the user."""
+    if actor is None:
+        return
     if role_of(user=actor, organization=organization_id) not in WRITE_ROLES:
         raise PermissionDenied("Your role in this organization does not allow changes.")
 
@@ -423,6 +425,8 @@ def image_create(
 
 
 def image_queue_analysis(*, image: Any, task_id: str | None = None) -> str:
+    from custos.modules.pipelines.tasks import analyze_satellite_image  # tasks import this module
+
     return analyze_satellite_image.apply_async(args=[str(image.pk)], task_id=task_id).id
 
 

@@ -87,16 +87,29 @@ def synthetic_case(
     size: int = 256,
     pixel_size_m: float = 10.0,
     buffer_m: float = 300.0,
+    route_px: list[tuple[float, float]] | None = None,
+    shape: tuple[int, int] | None = None,
+    transform: Affine | None = None,
+    crs: str = "EPSG:32633",
+    landscape_seed: int | None = None,
 ) -> SyntheticCase:
+    """A previous/current pair with ``anomalies`` injected along the route. By default a square scene of
+    ``size`` px with a random 4-vertex route in UTM 33N; a real route (pixel coordinates), grid shape,
+    geotransform and CRS may be given instead. ``landscape_seed`` fixes the ground itself (texture) apart
+    from the date-dependent noise and anomalies, so successive dates of one corridor line up."""
     unknown = set(anomalies) - set(ANOMALY_TYPES)
     if unknown:
         raise ValueError(f"unknown anomaly types: {sorted(unknown)}")
     rng = np.random.default_rng(seed)
-    shape = (size, size)
-    rows = rng.uniform(0.3, 0.7, 4) * size
-    route = np.column_stack([rows, np.linspace(0, size - 1, 4)])
-    base = {name: np.full(shape, value, np.float32) + _texture(rng, shape) for name, value in BACKGROUND.items()}
-    base_thermal = np.full(shape, 295.0, np.float32) + _texture(rng, shape) * 50
+    shape = shape or (size, size)
+    if route_px is None:
+        rows = rng.uniform(0.3, 0.7, 4) * shape[0]
+        route = np.column_stack([rows, np.linspace(0, shape[1] - 1, 4)])
+    else:
+        route = np.asarray(route_px, dtype=np.float64)
+    land = rng if landscape_seed is None else np.random.default_rng(landscape_seed)
+    base = {name: np.full(shape, value, np.float32) + _texture(land, shape) for name, value in BACKGROUND.items()}
+    base_thermal = np.full(shape, 295.0, np.float32) + _texture(land, shape) * 50
 
     facility_point, _ = _point_on_route(route, 0.5)
     facility = (round(facility_point[0]), round(facility_point[1]))
@@ -131,9 +144,9 @@ def synthetic_case(
         _inject(current, analysis_type, center, radius, rng)
         truths.append(Truth(analysis_type, center))
 
-    transform = Affine(pixel_size_m, 0, 500000.0, 0, -pixel_size_m, 4500000.0)
-    scene = Scene(current, transform, "EPSG:32633", pixel_size_m)
-    previous = Scene(previous_bands, transform, "EPSG:32633", pixel_size_m)
+    transform = transform or Affine(pixel_size_m, 0, 500000.0, 0, -pixel_size_m, 4500000.0)
+    scene = Scene(current, transform, crs, pixel_size_m)
+    previous = Scene(previous_bands, transform, crs, pixel_size_m)
     corridor = corridor_from_route(shape, [tuple(p) for p in route], pixel_size_m=pixel_size_m, buffer_m=buffer_m)
     return SyntheticCase(scene, previous, corridor, [tuple(map(float, p)) for p in route], [facility], truths)
 
