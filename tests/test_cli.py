@@ -44,9 +44,12 @@ def test_ensure_admin_from_environment_never_prints_the_password(settings):
 
 def test_demo_is_idempotent(capsys):
     first = load_demo(progress=False)
-    assert first == ["organizations: 2 organizations, 8 new users (password 'custos-demo-2026')"]
+    assert first[0] == "organizations: 2 organizations, 8 new users (password 'custos-demo-2026')"
     second = load_demo(progress=False)
-    assert second == ["organizations: 2 organizations, 0 new users (password 'custos-demo-2026')"]
+    assert second == [
+        "organizations: 2 organizations, 0 new users (password 'custos-demo-2026')",
+        "pipelines: pipeline 'Basento Crude Line', 0 new analysed images",
+    ]
     assert Organization.objects.count() == 2
     assert Membership.objects.count() == 8
     owner = Membership.objects.get(user__email="owner.northwind@example.com")
@@ -71,3 +74,12 @@ def test_audit_verify_command(tmp_path):
     assert _custos("migrate", env=env).returncode == 0
     result = _custos("audit", "verify", env=env)
     assert (result.returncode, result.stdout.strip()) == (0, "audit chain intact: 0 rows")
+
+
+def test_demo_includes_an_analysed_pipeline():
+    from custos.modules.pipelines.models import Pipeline, SatelliteImage
+
+    load_demo(progress=False)
+    pipeline = Pipeline.objects.get(name="Basento Crude Line")
+    assert pipeline.organization.slug == "northwind-energy"
+    assert list(SatelliteImage.objects.values_list("processing_status", flat=True)) == ["completed", "completed"]
