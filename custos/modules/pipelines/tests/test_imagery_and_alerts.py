@@ -245,3 +245,55 @@ def test_reanalysis_is_idempotent(analysed, alice, client_for, run_jobs_inline, 
     superseded = Alert.objects.filter(resolution_notes="Superseded by a new analysis of the image.").count()
     assert superseded == open_alerts - 1
     assert Alert.objects.exclude(status="resolved").count() == open_alerts
+
+
+def test_image_metadata_update_and_delete_remove_the_files(
+    case, monitored, alice, vera, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(alice)
+    created = _upload(client, monitored, _tiff(case.scene), 6).json()
+    image = SatelliteImage.objects.get(pk=created["id"])
+    stored = [image.image_file.name, image.thumbnail.name]
+    assert all(image.image_file.storage.exists(name) for name in stored)
+    patched = client.patch(f"/api/satellite-images/{image.pk}/", {"sensor": "MSI-L2A"}, format="json")
+    assert (patched.status_code, patched.json()["sensor"]) == (200, "MSI-L2A")
+    denied = client_for(vera).delete(f"/api/satellite-images/{image.pk}/")
+    assert denied.status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"/api/satellite-images/{image.pk}/").status_code == 204
+    assert not SatelliteImage.objects.filter(pk=image.pk).exists()
+    assert not any(image.image_file.storage.exists(name) for name in stored)
+
+
+def test_manual_results_and_alert_edits(case, monitored, alice, bob, client_for):
+    client = client_for(alice)
+    image_id = _upload(client, monitored, _tiff(case.scene), 7).json()["id"]
+    body = {
+        "satellite_image": image_id,
+        "analysis_type": "corrosion_detection",
+        "confidence_score": 0.95,
+        "severity": "high",
+        "detected_location": {"type": "Point", "coordinates": [15.0, 40.6]},
+        "description": "Found by the line walker",
+    }
+    created = client.post("/api/analysis-results/", body, format="json")
+    assert created.status_code == 201, created.content
+    assert (created.json()["raw_data"], created.json()["status"]) == ({"source": "manual"}, "pending")
+    foreign = client_for(bob).post("/api/analysis-results/", body, format="json")
+    assert foreign.json() == {"satellite_image": [f'Invalid pk "{image_id}" - object does not exist.']}
+    bad = client.post("/api/analysis-results/", {**body, "confidence_score": 1.5}, format="json")
+    assert bad.json() == {"confidence_score": ["Ensure this value is less than or equal to 1.0."]}
+    assert AnalysisResult.objects.count() == 1
+
+    alert = client.post(f"/api/analysis-results/{created.json()['id']}/create-alert/", format="json").json()
+    assert (alert["alert_type"], alert["priority"], alert["analysis_result"]) == (
+        "corrosion_detected",
+        "high",
+        created.json()["id"],
+    )
+    edited = client.patch(f"/api/alerts/{alert['id']}/", {"priority": "critical"}, format="json")
+    assert edited.json()["priority"] == "critical"
+    assert client_for(bob).patch(f"/api/alerts/{alert['id']}/", {"priority": "low"}, format="json").status_code == 404
+    assert client.delete(f"/api/alerts/{alert['id']}/").status_code == 204
+    assert Alert.objects.count() == 0
+    assert AuditLog.objects.filter(resource_type="Alert").values_list("action", flat=True).count() == 3
