@@ -144,22 +144,27 @@ def pipeline_update(*, actor: Any, pipeline: Pipeline, data: dict[str, Any], req
         values["length_km"] = _checked_length(route, data.get("length_km"))
     elif "length_km" in values:
         values["length_km"] = _checked_length(LineString(pipeline.route["coordinates"]), values["length_km"])
-    changes = _changes(pipeline, values)
+    return _audited_update(pipeline, actor=actor, values=values, resource_type="Pipeline", request=request)
+
+
+def _audited_update(instance: Any, *, actor: Any, values: dict[str, Any], resource_type: str, request: Any) -> Any:
+    """Apply ``values`` to ``instance`` and audit what changed (in one transaction)."""
+    changes = _changes(instance, {key: value for key, value in values.items() if key != "raw_data"})
     with transaction.atomic():
         for field, value in values.items():
-            setattr(pipeline, field, value)
-        pipeline.save()
+            setattr(instance, field, value)
+        instance.save()
         audit_record(
             actor=actor,
             action="UPDATE",
-            resource_type="Pipeline",
-            resource_id=pipeline.pk,
-            resource_name=pipeline.name,
+            resource_type=resource_type,
+            resource_id=instance.pk,
+            resource_name=str(instance)[:255],
             changes=changes,
-            organization_id=pipeline.organization_id,
+            organization_id=instance.organization_id,
             request=request,
         )
-    return pipeline
+    return instance
 
 
 def _delete(*, actor: Any, instance: Any, resource_type: str, name: str, request: Any) -> None:
@@ -236,22 +241,7 @@ def segment_update(
     values = _segment_values(data)
     if "segment_number" in values:
         _unique_segment_number(pipeline=segment.pipeline, number=values["segment_number"], exclude=segment.pk)
-    changes = _changes(segment, values)
-    with transaction.atomic():
-        for field, value in values.items():
-            setattr(segment, field, value)
-        segment.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type="PipelineSegment",
-            resource_id=segment.pk,
-            resource_name=segment.segment_name,
-            changes=changes,
-            organization_id=segment.organization_id,
-            request=request,
-        )
-    return segment
+    return _audited_update(segment, actor=actor, values=values, resource_type="PipelineSegment", request=request)
 
 
 def segment_mark_monitored(*, actor: Any, segment: PipelineSegment, request: Any = None) -> PipelineSegment:
@@ -317,22 +307,9 @@ def configuration_update(
 ) -> MonitoringConfiguration:
     _require_write_role(actor=actor, organization_id=configuration.organization_id)
     values = _configuration_values(data)
-    changes = _changes(configuration, values)
-    with transaction.atomic():
-        for field, value in values.items():
-            setattr(configuration, field, value)
-        configuration.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type="MonitoringConfiguration",
-            resource_id=configuration.pk,
-            resource_name=configuration.pipeline.name,
-            changes=changes,
-            organization_id=configuration.organization_id,
-            request=request,
-        )
-    return configuration
+    return _audited_update(
+        configuration, actor=actor, values=values, resource_type="MonitoringConfiguration", request=request
+    )
 
 
 def configuration_delete(*, actor: Any, configuration: MonitoringConfiguration, request: Any = None) -> None:
@@ -458,22 +435,7 @@ def image_update(*, actor: Any, image: SatelliteImage, data: dict[str, Any], req
     """Metadata only: the raster of an image is never replaced (upload a new image instead)."""
     _require_write_role(actor=actor, organization_id=image.organization_id)
     values = {field: data[field] for field in IMAGE_FIELDS if field in data}
-    changes = _changes(image, values)
-    with transaction.atomic():
-        for field, value in values.items():
-            setattr(image, field, value)
-        image.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type="SatelliteImage",
-            resource_id=image.pk,
-            resource_name=str(image),
-            changes=changes,
-            organization_id=image.organization_id,
-            request=request,
-        )
-    return image
+    return _audited_update(image, actor=actor, values=values, resource_type="SatelliteImage", request=request)
 
 
 def image_delete(*, actor: Any, image: SatelliteImage, request: Any = None) -> None:
@@ -526,22 +488,7 @@ def result_update(*, actor: Any, result: AnalysisResult, data: dict[str, Any], r
     _require_write_role(actor=actor, organization_id=result.organization_id)
     values = {field: data[field] for field in (*RESULT_FIELDS, "verification_notes") if field in data}
     values.update(_result_geometry(data))
-    changes = _changes(result, {k: v for k, v in values.items() if k != "raw_data"})
-    with transaction.atomic():
-        for field, value in values.items():
-            setattr(result, field, value)
-        result.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type="AnalysisResult",
-            resource_id=result.pk,
-            resource_name=result.analysis_type,
-            changes=changes,
-            organization_id=result.organization_id,
-            request=request,
-        )
-    return result
+    return _audited_update(result, actor=actor, values=values, resource_type="AnalysisResult", request=request)
 
 
 def result_delete(*, actor: Any, result: AnalysisResult, request: Any = None) -> None:
@@ -684,21 +631,8 @@ def pipeline_alert_update(*, actor: Any, alert: Any, data: dict[str, Any], reque
     ):
         if source in data:
             values[target] = data[source]
-    changes = _changes(alert, values)
     with transaction.atomic():
-        for field, value in values.items():
-            setattr(alert, field, value)
-        alert.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type="Alert",
-            resource_id=alert.pk,
-            resource_name=alert.alert_type,
-            changes=changes,
-            organization_id=alert.organization_id,
-            request=request,
-        )
+        _audited_update(alert, actor=actor, values=values, resource_type="Alert", request=request)
         if data.get("is_resolved") and not alert.is_resolved:
             alert_resolve(alert=alert, actor=actor, request=request)
     return alert
