@@ -1,0 +1,292 @@
+"""The access document's account routes (``/api/access/users|auth|logged-devices|...``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+
+from custos.api.parsers import ORJSONParser
+from custos.api.viewsets import DialectViewSet
+from custos.identity import selectors, services
+from custos.identity.api.common import DialectGenericView
+from custos.identity.api.serializers import (
+    AccessLoginSerializer,
+    AccessRefreshPairSerializer,
+    AccessRegisterSerializer,
+    AccessResetConfirmSerializer,
+    AccessUserSerializer,
+    AvatarSerializer,
+    DetailSerializer,
+    EmailRequestSerializer,
+    LoggedDeviceSerializer,
+    PreRegistrationSerializer,
+    ProfileUpdateSerializer,
+    RefreshSerializer,
+    UidTokenSerializer,
+)
+from custos.identity.models import LoggedDevice, User
+from custos.identity.throttles import LoginThrottle, RecoveryThrottle, RefreshThrottle, RegisterThrottle
+
+UUID_REGEX = "[0-9a-fA-F-]{36}"
+
+
+def _action(view: Any) -> str | None:
+    """The viewset action of this request, known before authentication runs."""
+    request = getattr(view, "request", None)
+    if request is None:
+        return None
+    return getattr(view, "action_map", {}).get(request.method.lower())
+
+
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    DialectViewSet,
+):
+    """Register (public), list (staff), read/update/delete yourself (staff: anyone)."""
+
+    dialect = "access"
+    serializer_class = AccessUserSerializer
+    lookup_value_regex = UUID_REGEX
+    parser_classes = (ORJSONParser, MultiPartParser, FormParser)
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        return selectors.user_list_visible(actor=self.request.user)
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [AllowAny()]
+        if self.action == "list":
+            return [IsAuthenticated(), IsAdminUser()]
+        return [IsAuthenticated()]
+
+    def get_throttles(self) -> list[Any]:
+        return [RegisterThrottle()] if self.action == "create" else super().get_throttles()
+
+    def get_authenticators(self) -> list[Any]:
+        if _action(self) == "create":
+            return []  # registration never depends on (possibly stale) credentials
+        return super().get_authenticators()
+
+    @extend_schema(request=AccessRegisterSerializer, responses={201: AccessUserSerializer})
+    def create(self, request: Any) -> Response:
+        form = AccessRegisterSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = services.user_register(**form.validated_data, request=request, channel="access")
+        return Response(AccessUserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    def _update(self, request: Any, user: Any, partial: bool) -> Response:
+        form = ProfileUpdateSerializer(data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        user = services.user_update(user=user, actor=request.user, data=form.validated_data, request=request)
+        return Response(AccessUserSerializer(user, context={"request": request}).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: AccessUserSerializer})
+    def update(self, request: Any, pk: Any = None) -> Response:
+        return self._update(request, self.get_object(), partial=False)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses={200: AccessUserSerializer})
+    def partial_update(self, request: Any, pk: Any = None) -> Response:
+        return self._update(request, self.get_object(), partial=True)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Any, pk: Any = None) -> Response:
+        services.user_delete(user=self.get_object(), actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(methods=["GET"], responses={200: AccessUserSerializer})
+    @extend_schema(methods=["PATCH", "PUT"], request=ProfileUpdateSerializer, responses={200: AccessUserSerializer})
+    @action(detail=False, methods=["get", "patch", "put"], url_path="me")
+    def me(self, request: Any) -> Response:
+        if request.method == "GET":
+            return Response(AccessUserSerializer(request.user, context={"request": request}).data)
+        return self._update(request, request.user, partial=request.method == "PATCH")
+
+    @extend_schema(request={"multipart/form-data": AvatarSerializer}, responses={200: AccessUserSerializer})
+    @action(detail=False, methods=["post"], url_path="me/avatar")
+    def avatar(self, request: Any) -> Response:
+        form = AvatarSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = services.user_set_avatar(user=request.user, avatar=form.validated_data["avatar"], request=request)
+        return Response(AccessUserSerializer(user, context={"request": request}).data)
+
+
+class PublicAccessView(DialectGenericView):
+    dialect = "access"
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def form(self, request: Any, **context: Any) -> dict[str, Any]:
+        form = self.get_serializer(data=request.data)
+        form.context.update(context)
+        form.is_valid(raise_exception=True)
+        return form.validated_data
+
+
+class LoginView(PublicAccessView):
+    serializer_class = AccessLoginSerializer
+    throttle_classes = (LoginThrottle,)
+
+    @extend_schema(responses={200: AccessRefreshPairSerializer})
+    def post(self, request: Any) -> Response:
+        data = self.form(request)
+        user = services.login_authenticate(identifier=data["identifier"], password=data["password"], request=request)
+        pair = services.session_start(
+            user=user, request=request, device_name=data.get("device_name", ""), channel="access"
+        )
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class RefreshView(PublicAccessView):
+    serializer_class = RefreshSerializer
+    throttle_classes = (RefreshThrottle,)
+
+    @extend_schema(responses={200: AccessRefreshPairSerializer})
+    def post(self, request: Any) -> Response:
+        pair = services.session_refresh(raw_refresh=self.form(request)["refresh"], request=request)
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class LogoutView(PublicAccessView):
+    serializer_class = RefreshSerializer
+
+    @extend_schema(responses={200: DetailSerializer})
+    def post(self, request: Any) -> Response:
+        services.session_logout(raw_refresh=self.form(request)["refresh"], request=request)
+        return Response({"detail": "Successfully logged out."})
+
+
+RESET_SENT = "If an account exists for this e-mail address, a password reset link has been sent to it."
+CONFIRMATION_SENT = "If this address belongs to an unconfirmed account, a confirmation link has been sent to it."
+
+
+class ResetPasswordRequestView(PublicAccessView):
+    serializer_class = EmailRequestSerializer
+    throttle_classes = (RecoveryThrottle,)
+
+    @extend_schema(responses={200: DetailSerializer})
+    def post(self, request: Any) -> Response:
+        services.password_reset_request(email=self.form(request)["email"], request=request)
+        return Response({"detail": RESET_SENT})
+
+
+class ResetPasswordConfirmView(PublicAccessView):
+    serializer_class = AccessResetConfirmSerializer
+    throttle_classes = (RecoveryThrottle,)
+
+    @extend_schema(responses={200: DetailSerializer})
+    def post(self, request: Any) -> Response:
+        data = self.form(request)
+        services.password_reset_confirm(
+            uid=data["uid"], token=data["token"], new_password=data["new_password"], request=request
+        )
+        return Response({"detail": "Password has been reset."})
+
+
+class EmailConfirmationRequestView(DialectGenericView):
+    """Public: ``{email}``; a logged-in caller may omit it to have their own address confirmed."""
+
+    dialect = "access"
+    permission_classes = (AllowAny,)
+    serializer_class = EmailRequestSerializer
+    throttle_classes = (RecoveryThrottle,)
+
+    @extend_schema(responses={200: DetailSerializer})
+    def post(self, request: Any) -> Response:
+        form = self.get_serializer(data=request.data)
+        form.context["allow_missing"] = request.user.is_authenticated
+        form.is_valid(raise_exception=True)
+        email = form.validated_data["email"] or request.user.email
+        services.email_confirmation_request(email=email, request=request)
+        return Response({"detail": CONFIRMATION_SENT})
+
+
+class EmailConfirmView(PublicAccessView):
+    serializer_class = UidTokenSerializer
+
+    @extend_schema(responses={200: DetailSerializer})
+    def post(self, request: Any) -> Response:
+        data = self.form(request)
+        services.email_confirm(uid=data["uid"], token=data["token"], request=request, activate=False)
+        return Response({"detail": "E-mail address confirmed."})
+
+
+class LoggedDeviceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    DialectViewSet,
+):
+    """The caller's own devices (another user's is a 404)."""
+
+    dialect = "access"
+    serializer_class = LoggedDeviceSerializer
+    permission_classes = (IsAuthenticated,)
+    lookup_value_regex = UUID_REGEX
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return LoggedDevice.objects.none()
+        return selectors.logged_device_list(user=self.request.user)
+
+    def create(self, request: Any) -> Response:
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        device = services.logged_device_create(user=request.user, data=form.validated_data, request=request)
+        return Response(self.get_serializer(device).data, status=status.HTTP_201_CREATED)
+
+    def _update(self, request: Any, partial: bool) -> Response:
+        device = self.get_object()
+        form = self.get_serializer(device, data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        device = services.logged_device_update(
+            device=device, user=request.user, data=form.validated_data, request=request
+        )
+        return Response(self.get_serializer(device).data)
+
+    def update(self, request: Any, pk: Any = None) -> Response:
+        return self._update(request, partial=False)
+
+    def partial_update(self, request: Any, pk: Any = None) -> Response:
+        return self._update(request, partial=True)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Any, pk: Any = None) -> Response:
+        services.logged_device_delete(device=self.get_object(), user=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PreRegistrationViewSet(mixins.ListModelMixin, DialectViewSet):
+    """Public ``POST {email}``; the list is for staff."""
+
+    dialect = "access"
+    serializer_class = PreRegistrationSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.pre_registration_list()
+
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [AllowAny()]
+        return [IsAuthenticated(), IsAdminUser()]
+
+    def get_authenticators(self) -> list[Any]:
+        if _action(self) == "create":
+            return []
+        return super().get_authenticators()
+
+    def get_throttles(self) -> list[Any]:
+        return [RegisterThrottle()] if self.action == "create" else super().get_throttles()
+
+    def create(self, request: Any) -> Response:
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        entry = services.pre_registration_create(email=form.validated_data["email"], request=request)
+        return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,197 @@
+"""``/api/auth/users/*`` and ``/api/auth/jwt/*`` of pipeline, in djoser's shapes (djoser 2.x answers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+
+from custos.identity import selectors, services
+from custos.identity.api.common import DialectGenericView
+from custos.identity.api.serializers import (
+    AccessRefreshPairSerializer,
+    CurrentPasswordSerializer,
+    EmailRequestSerializer,
+    LoginSerializer,
+    PipelineRegisterSerializer,
+    PipelineResetConfirmSerializer,
+    PipelineUserSerializer,
+    ProfileUpdateSerializer,
+    RefreshSerializer,
+    SetPasswordSerializer,
+    TokenVerifyInputSerializer,
+    UidTokenSerializer,
+)
+from custos.identity.errors import TokenInvalid
+from custos.identity.throttles import LoginThrottle, RecoveryThrottle, RefreshThrottle, RegisterThrottle
+from custos.identity.tokens import SESSION_CLAIM, VERSION_CLAIM, decode
+
+
+class PublicView(DialectGenericView):
+    dialect = "pipeline"
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def form(self, request: Any) -> dict[str, Any]:
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        return form.validated_data
+
+
+class UserCreateView(PublicView):
+    serializer_class = PipelineRegisterSerializer
+    throttle_classes = (RegisterThrottle,)
+
+    @extend_schema(responses={201: PipelineUserSerializer})
+    def post(self, request: Any) -> Response:
+        user = services.user_register(**self.form(request), request=request, channel="pipeline")
+        return Response(PipelineUserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class MeView(DialectGenericView):
+    dialect = "pipeline"
+    permission_classes = (IsAuthenticated,)
+    serializer_class = ProfileUpdateSerializer
+
+    @extend_schema(responses={200: PipelineUserSerializer})
+    def get(self, request: Any) -> Response:
+        return Response(PipelineUserSerializer(request.user).data)
+
+    def _update(self, request: Any, partial: bool) -> Response:
+        form = self.get_serializer(data=request.data, partial=partial)
+        form.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, actor=request.user, data=form.validated_data, request=request)
+        return Response(PipelineUserSerializer(user).data)
+
+    @extend_schema(responses={200: PipelineUserSerializer})
+    def put(self, request: Any) -> Response:
+        return self._update(request, partial=True)  # djoser's PUT also takes a partial body
+
+    @extend_schema(responses={200: PipelineUserSerializer})
+    def patch(self, request: Any) -> Response:
+        return self._update(request, partial=True)
+
+    @extend_schema(request=CurrentPasswordSerializer, responses={204: None})
+    def delete(self, request: Any) -> Response:
+        form = CurrentPasswordSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        if not request.user.check_password(form.validated_data["current_password"]):
+            return Response({"current_password": ["Invalid password."]}, status=status.HTTP_400_BAD_REQUEST)
+        services.user_delete(user=request.user, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResetPasswordView(PublicView):
+    serializer_class = EmailRequestSerializer
+    throttle_classes = (RecoveryThrottle,)
+
+    @extend_schema(responses={204: None})
+    def post(self, request: Any) -> Response:
+        services.password_reset_request(email=self.form(request)["email"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResetPasswordConfirmView(PublicView):
+    serializer_class = PipelineResetConfirmSerializer
+    throttle_classes = (RecoveryThrottle,)
+
+    @extend_schema(responses={204: None})
+    def post(self, request: Any) -> Response:
+        data = self.form(request)
+        services.password_reset_confirm(
+            uid=data["uid"], token=data["token"], new_password=data["new_password"], request=request
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SetPasswordView(DialectGenericView):
+    dialect = "pipeline"
+    permission_classes = (IsAuthenticated,)
+    serializer_class = SetPasswordSerializer
+
+    @extend_schema(responses={204: None})
+    def post(self, request: Any) -> Response:
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.password_change(
+            user=request.user,
+            current_password=form.validated_data["current_password"],
+            new_password=form.validated_data["new_password"],
+            request=request,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ActivationView(PublicView):
+    serializer_class = UidTokenSerializer
+
+    @extend_schema(responses={204: None})
+    def post(self, request: Any) -> Response:
+        data = self.form(request)
+        services.email_confirm(uid=data["uid"], token=data["token"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResendActivationView(PublicView):
+    serializer_class = EmailRequestSerializer
+    throttle_classes = (RecoveryThrottle,)
+
+    @extend_schema(responses={204: None})
+    def post(self, request: Any) -> Response:
+        services.email_confirmation_request(email=self.form(request)["email"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JwtCreateView(PublicView):
+    serializer_class = LoginSerializer
+    throttle_classes = (LoginThrottle,)
+
+    @extend_schema(responses={200: AccessRefreshPairSerializer})
+    def post(self, request: Any) -> Response:
+        data = self.form(request)
+        user = services.login_authenticate(identifier=data["identifier"], password=data["password"], request=request)
+        pair = services.session_start(
+            user=user, request=request, device_name=data.get("device_name", ""), channel="pipeline"
+        )
+        return Response({"refresh": pair.refresh, "access": pair.access})
+
+
+class JwtRefreshView(PublicView):
+    serializer_class = RefreshSerializer
+    throttle_classes = (RefreshThrottle,)
+
+    @extend_schema(responses={200: AccessRefreshPairSerializer})
+    def post(self, request: Any) -> Response:
+        pair = services.session_refresh(raw_refresh=self.form(request)["refresh"], request=request)
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class JwtVerifyView(PublicView):
+    serializer_class = TokenVerifyInputSerializer
+
+    @extend_schema(responses={200: None})
+    def post(self, request: Any) -> Response:
+        claims = decode(self.form(request)["token"])
+        if claims.get("token_type") == "refresh" and BlacklistedToken.objects.filter(token__jti=claims.get("jti")):
+            raise TokenInvalid("Token is blacklisted")
+        user = services.User.objects.filter(pk=claims.get("user_id"), is_active=True).first()
+        if user is None or claims.get(VERSION_CLAIM, 0) != user.token_version:
+            raise TokenInvalid()
+        if claims.get(SESSION_CLAIM) and not selectors.session_is_live(
+            session_id=claims[SESSION_CLAIM], user_id=user.pk
+        ):
+            raise TokenInvalid()
+        return Response({})
+
+
+class JwtLogoutView(PublicView):
+    serializer_class = RefreshSerializer
+
+    @extend_schema(responses={200: None})
+    def post(self, request: Any) -> Response:
+        services.session_logout(raw_refresh=self.form(request)["refresh"], request=request)
+        return Response({})
