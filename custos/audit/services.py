@@ -74,6 +74,23 @@ def _actor_fields(actor: Any, actor_type: str | None) -> tuple[str, str, str]:
     return kind, str(getattr(actor, "pk", "") or ""), str(actor)[:255]
 
 
+def audit_organization_id(target: Any) -> Any:
+    """The organization a resource belongs to (for the audit row's tenancy), or ``None``.
+
+    An ``Organization`` is its own organization; any other object answers with its ``organization_id``.
+    """
+    if target is None:
+        return None
+    if type(target).__name__ == "Organization" and type(target).__module__.startswith("custos.orgs"):
+        return target.pk
+    return getattr(target, "organization_id", None)
+
+
+def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{field: {"old": ..., "new": ...}}`` for the fields whose value differs."""
+    return {name: {"old": before.get(name), "new": value} for name, value in after.items() if before.get(name) != value}
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
@@ -95,8 +112,15 @@ def audit_record(
     success: bool = True,
     error_message: str = "",
     actor_type: str | None = None,
+    target: Any = None,
 ) -> AuditLog:
-    """Append one audit row (in the caller's transaction)."""
+    """Append one audit row (in the caller's transaction).
+
+    ``target`` (optional) is the object acted on: when ``organization_id`` is not given it is derived
+    from it (``audit_organization_id``), so every row of a tenant's resource is visible to that tenant.
+    """
+    if organization_id is None:
+        organization_id = audit_organization_id(target)
     kind, actor_id, label = _actor_fields(actor, actor_type)
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -144,3 +168,75 @@ def audit_verify(*, batch_size: int = 2000) -> ChainReport:
         expected_sequence += 1
         checked += 1
     return ChainReport(True, checked)
+
+
+# --- Cheap, continuous verification (the health check) ----------------------------------------
+
+CHECKPOINT_KEY = "custos:audit:checkpoint"  # (sequence, hash) of the last row verified in order
+FULL_RESULT_KEY = "custos:audit:full-verify"  # the last full walk's result (task or command)
+_RESULT_TTL = 60 * 60 * 24 * 30
+
+
+def _key(base: str) -> str:
+    """Cache keys name the database whose chain they describe (several may share one cache)."""
+    return f"{base}:{connection.settings_dict.get('NAME')}"
+
+
+def _cache() -> Any:
+    from django.core.cache import cache
+
+    return cache
+
+
+def audit_verify_recent(*, max_rows: int = 5000) -> ChainReport:
+    """Verify the rows appended since the last verified checkpoint (kept in the shared cache).
+
+    Costs one query for the checkpoint row plus one per ``max_rows`` new rows, so the health check can
+    run it on every call. The checkpoint row is re-hashed each time; rows before it are covered by the
+    full walk (``audit_verify_and_remember``, run periodically and by ``custos audit verify``), whose
+    last failure is reported here until a later full walk passes.
+    """
+    cache = _cache()
+    full = cache.get(_key(FULL_RESULT_KEY))
+    if full and not full.get("ok"):
+        return ChainReport(False, 0, full.get("broken_at"), f"full verification: {full.get('reason')}")
+    checkpoint = cache.get(_key(CHECKPOINT_KEY))
+    previous, expected = GENESIS, 1
+    if checkpoint:
+        sequence, stored_hash = checkpoint
+        anchor = AuditLog.objects.filter(sequence=sequence).first()
+        if anchor is None:
+            return ChainReport(False, 0, sequence, f"row {sequence} is missing")
+        if anchor.hash != stored_hash or compute_hash(anchor) != anchor.hash:
+            return ChainReport(False, 0, sequence, "content does not match its hash")
+        previous, expected = anchor.hash, sequence + 1
+    checked = 0
+    last: AuditLog | None = None
+    for row in AuditLog.objects.filter(sequence__gte=expected).order_by("sequence")[:max_rows]:
+        if row.sequence != expected:
+            return ChainReport(False, checked, row.sequence, f"row {expected} is missing")
+        if row.previous_hash != previous:
+            return ChainReport(False, checked, row.sequence, "link to the previous row does not match")
+        if compute_hash(row) != row.hash:
+            return ChainReport(False, checked, row.sequence, "content does not match its hash")
+        previous, expected, last, checked = row.hash, expected + 1, row, checked + 1
+    if last is not None:
+        cache.set(_key(CHECKPOINT_KEY), (last.sequence, last.hash), timeout=None)
+    return ChainReport(True, checked)
+
+
+def audit_verify_and_remember() -> ChainReport:
+    """The full walk (``audit_verify``), its result kept for the health check."""
+    report = audit_verify()
+    _cache().set(
+        _key(FULL_RESULT_KEY),
+        {
+            "ok": report.ok,
+            "checked": report.checked,
+            "broken_at": report.broken_at,
+            "reason": report.reason,
+            "at": timezone.now().isoformat(),
+        },
+        timeout=_RESULT_TTL,
+    )
+    return report

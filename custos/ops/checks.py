@@ -71,3 +71,31 @@ CHECKS = {"database": check_database, "cache": check_cache, "queue": check_queue
 
 def run_checks() -> dict[str, CheckResult]:
     return {name: check() for name, check in CHECKS.items()}
+
+
+def check_audit() -> CheckResult:
+    """The audit chain: the rows appended since the last verified one (cheap), and the last full walk."""
+
+    def run() -> str:
+        from django.db import DatabaseError
+
+        from custos.audit.models import AuditLog
+        from custos.audit.services import audit_verify_recent
+
+        try:
+            report = audit_verify_recent()
+        except DatabaseError:
+            if AuditLog._meta.db_table not in connection.introspection.table_names():
+                return "no audit table yet (not migrated): nothing to verify"
+            raise
+        if not report.ok:
+            raise RuntimeError(f"audit chain broken at row {report.broken_at}: {report.reason}")
+        return f"{report.checked} new rows verified"
+
+    return _timed(run)
+
+
+# First, so the dependency probes (database, cache, queue) stay the last lines of `custos check`.
+CHECKS = {"audit": check_audit, **CHECKS}
+# The checks that probe a service Custos depends on (their latency is reported); the others check data.
+DEPENDENCY_CHECKS = ("database", "cache", "queue")

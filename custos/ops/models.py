@@ -62,3 +62,24 @@ class SystemSettings(BaseModel):
     def save(self, *args, **kwargs) -> None:
         super().save(*args, **kwargs)
         cache.delete(_CACHE_KEY)  # every process sees the change on its next read
+
+
+class ErrorEvent(BaseModel):
+    """A server error (5xx) of a request, recorded by ``custos.ops.middleware.RequestMetricsMiddleware``."""
+
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    route = models.CharField(max_length=300, blank=True)
+    status_code = models.PositiveSmallIntegerField(db_index=True)
+    exception_type = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    traceback = models.TextField(blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    user_id = models.CharField(max_length=64, blank=True)
+    duration_ms = models.FloatField(default=0)
+
+    class Meta(BaseModel.Meta):
+        verbose_name = "error event"
+
+    def __str__(self) -> str:
+        return f"{self.status_code} {self.method} {self.path}"

@@ -16,3 +16,10 @@ class SubscriptionTier(models.TextChoices):
 
 ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 WRITE_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.MEMBER})
+
+# What each tier grants when a tier is set without explicit limits: (max users, max storage in GB).
+TIER_LIMITS = {
+    SubscriptionTier.STARTER: (10, 10),
+    SubscriptionTier.PROFESSIONAL: (50, 500),
+    SubscriptionTier.ENTERPRISE: (1000, 10000),
+}

@@ -18,6 +18,9 @@ class Organization(BaseModel):
     )
     max_users = models.PositiveIntegerField(default=10)
     max_storage_gb = models.PositiveIntegerField(default=10)
+    # Bytes of stored files counted against ``max_storage_gb``; changed only through
+    # ``custos.orgs.services.organization_storage_consume`` (an atomic F() update).
+    storage_used_bytes = models.BigIntegerField(default=0)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=32, blank=True)
 
@@ -26,6 +29,10 @@ class Organization(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def storage_limit_bytes(self) -> int:
+        return self.max_storage_gb * 1024**3
 
 
 class Membership(BaseModel):

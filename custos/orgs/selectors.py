@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from custos.orgs.choices import ADMIN_ROLES
 from custos.orgs.models import Membership, Organization
 
 
@@ -24,3 +26,56 @@ def organization_ids_for_user(*, user: Any) -> list[Any]:
 
 def organizations_for_user(*, user: Any) -> QuerySet[Organization]:
     return Organization.objects.filter(id__in=organization_ids_for_user(user=user))
+
+
+def role_of(*, user: Any, organization: Any) -> str | None:
+    """``user``'s role in ``organization`` (``None`` when not a member)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(user=user, organization=organization).values_list("role", flat=True).first()
+
+
+def is_org_admin(*, user: Any, organization: Any) -> bool:
+    return role_of(user=user, organization=organization) in ADMIN_ROLES
+
+
+def organization_list(*, user: Any, org_ids: list[Any] | None = None) -> QuerySet[Organization]:
+    """Organizations ``user`` may see: staff all, others those they belong to (narrowed to ``org_ids``)."""
+    if getattr(user, "is_staff", False):
+        queryset = Organization.objects.all()
+        if org_ids is not None:
+            queryset = queryset.filter(id__in=org_ids)
+    else:
+        queryset = Organization.objects.filter(
+            id__in=org_ids if org_ids is not None else organization_ids_for_user(user=user), is_active=True
+        )
+    return queryset.annotate(member_count=Count("memberships", distinct=True))
+
+
+def membership_list(*, organization: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at")
+
+
+def user_list(*, viewer: Any, org_ids: list[Any] | None = None) -> QuerySet:
+    """Users ``viewer`` may see: staff all, others the members of their organizations (and themselves)."""
+    user_model = get_user_model()
+    memberships = Prefetch(
+        "memberships",
+        queryset=Membership.objects.filter(organization__is_active=True)
+        .select_related("organization")
+        .order_by("created_at"),
+    )
+    queryset = user_model.objects.prefetch_related(memberships)
+    if getattr(viewer, "is_staff", False) and org_ids is None:
+        return queryset
+    ids = org_ids if org_ids is not None else organization_ids_for_user(user=viewer)
+    members = Membership.objects.filter(organization_id__in=ids).values("user_id")
+    return queryset.filter(Q(id__in=members) | Q(id=viewer.pk))
+
+
+def shares_admin_organization(*, actor: Any, target: Any) -> bool:
+    """Whether ``actor`` is OWNER/ADMIN of an organization ``target`` belongs to."""
+    target_orgs = Membership.objects.filter(user=target).values("organization_id")
+    return Membership.objects.filter(
+        user=actor, role__in=list(ADMIN_ROLES), organization_id__in=target_orgs, organization__is_active=True
+    ).exists()

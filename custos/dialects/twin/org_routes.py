@@ -1,4 +1,9 @@
-"""twin dialect: organizations, users, audit, settings and monitoring routes."""
+"""twin dialect: system metrics."""
 
-urlpatterns: list = []
+from custos.api.routing import both
+from custos.ops.api.monitoring import SystemMetricsView
+
+urlpatterns = [
+    *both("api/system_metrics", SystemMetricsView.as_view(), "system-metrics"),
+]
 websocket_urlpatterns: list = []

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from custos.audit.services import audit_verify
+from custos.audit.services import audit_verify_and_remember
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["verify"])
 
     def handle(self, *args, **options):
-        report = audit_verify()
+        report = audit_verify_and_remember()  # the health check reports the result too
         if not report.ok:
             raise CommandError(f"audit chain broken at row {report.broken_at}: {report.reason}")
         self.stdout.write(f"audit chain intact: {report.checked} rows")

@@ -1,0 +1,126 @@
+"""``/api/organizations/``: enginel (default) and sqal (``skip``/``limit``, ``{org_id}``) presenters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from custos.api.tenancy import visible_org_ids
+from custos.api.viewsets import DialectViewSet
+from custos.kernel.errors import NotFound
+from custos.ops.throttles import SettingsRateThrottle
+from custos.orgs import selectors, services
+from custos.orgs.api.serializers import (
+    AddMemberSerializer,
+    MembershipSerializer,
+    OrganizationInputSerializer,
+    OrganizationSerializer,
+    sqal_single,
+)
+from custos.orgs.api.switch import EnginelOrSqalMixin
+from custos.orgs.filters import OrganizationFilter
+
+_SQAL_PARAMS = [
+    OpenApiParameter("skip", OpenApiTypes.INT, description="sqal: rows to skip (switches to the sqal envelope)"),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="sqal: page length (switches to the sqal envelope)"),
+]
+
+
+def organization_scope(request: Request) -> QuerySet:
+    """The organizations this request may see (staff: all; others: their own, narrowed by ``X-Organization``)."""
+    user = request.user
+    org_ids = None if user.is_staff else visible_org_ids(request)
+    return selectors.organization_list(user=user, org_ids=org_ids)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List organizations", parameters=_SQAL_PARAMS),
+    retrieve=extend_schema(summary="Get an organization"),
+    create=extend_schema(summary="Create an organization", request=OrganizationInputSerializer),
+    update=extend_schema(summary="Update an organization", request=OrganizationInputSerializer),
+    partial_update=extend_schema(summary="Partially update an organization", request=OrganizationInputSerializer),
+    destroy=extend_schema(summary="Close an organization", responses={204: None}),
+)
+class OrganizationViewSet(
+    EnginelOrSqalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    DialectViewSet,
+):
+    dialect = "enginel"
+    serializer_class = OrganizationSerializer
+    throttle_classes = (SettingsRateThrottle,)
+    filterset_class = OrganizationFilter
+    search_fields = ("name", "slug", "description")
+    ordering_fields = ("name", "slug", "created_at", "subscription_tier")
+    ordering = ("name",)
+
+    def get_queryset(self) -> QuerySet:
+        return organization_scope(self.request)
+
+    def _present(self, organization: Any, *, status_code: int = 200, message: str = "Success") -> Response:
+        data = OrganizationSerializer(organization, context=self.get_serializer_context()).data
+        return Response(sqal_single(data, message) if self.sqal_mode else data, status=status_code)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._present(self.get_object())
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = OrganizationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_create(actor=request.user, data=serializer.validated_data, request=request)
+        return self._present(organization, status_code=status.HTTP_201_CREATED, message="Organization created")
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        organization = self.get_object()
+        partial = kwargs.get("partial", False)
+        serializer = OrganizationInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.organization_update(
+            actor=request.user, organization=organization, data=serializer.validated_data, request=request
+        )
+        return self._present(self.get_object(), message="Organization updated")
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        organization = self.get_object()
+        services.organization_delete(actor=request.user, organization=organization, request=request)
+        if self.sqal_mode:
+            return Response(sqal_single({"id": str(organization.pk)}, "Organization deleted"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(summary="Members of an organization", responses=MembershipSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="members", pagination_class=None, filter_backends=[])
+    def members(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        organization = self.get_object()
+        rows = MembershipSerializer(selectors.membership_list(organization=organization), many=True).data
+        return Response(sqal_single(rows) if self.sqal_mode else rows)
+
+    @extend_schema(
+        summary="Add a member (OWNER or ADMIN)", request=AddMemberSerializer, responses={201: MembershipSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="add_member", filter_backends=[])
+    def add_member(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        organization = self.get_object()
+        serializer = AddMemberSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        lookup = {"pk": data["user_id"]} if data.get("user_id") else {"email__iexact": data["email"]}
+        user = get_user_model().objects.filter(**lookup, is_active=True).first()
+        if user is None:
+            raise NotFound("User not found.")
+        membership = services.membership_add(
+            actor=request.user, organization=organization, user=user, role=data["role"], request=request
+        )
+        body = MembershipSerializer(membership).data
+        return Response(sqal_single(body, "Member added") if self.sqal_mode else body, status=status.HTTP_201_CREATED)
