@@ -5,3 +5,6 @@ class JobsConfig(AppConfig):
     name = "custos.jobs"
     label = "jobs"
     verbose_name = "Jobs"
+
+    def ready(self) -> None:
+        from custos.jobs import signals  # noqa: F401 - connects the Celery signal handlers

@@ -1,4 +1,10 @@
-"""access dialect: job routes (jobs)."""
+"""access dialect: job routes (``/tasks/``)."""
 
-urlpatterns: list = []
+from custos.api.routing import both
+from custos.jobs.api.views import TaskCreateView, TaskDetailView
+
+urlpatterns = [
+    *both("tasks/", TaskCreateView.as_view(), name="access-tasks"),
+    *both("tasks/<str:task_id>/", TaskDetailView.as_view(), name="access-task-detail"),
+]
 websocket_urlpatterns: list = []

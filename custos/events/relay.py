@@ -1,0 +1,128 @@
+"""Embedded mode: each server process polls the ``EventRelay`` table and delivers new rows locally.
+
+The worker (a separate process) and the server share the SQLite database but no memory, so the
+in-memory channel layer alone cannot carry an event from one to the other. The poller starts with the
+server (ASGI lifespan) or with its first real-time connection, remembers the last row it delivered,
+and every ``INTERVAL`` seconds hands newer rows to this process's channel layer and Socket.IO server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from django.db import close_old_connections, connections
+from django.utils import timezone
+
+from custos.events.models import EventRelay
+from custos.events.services import channel_message, event_groups, relay_mode
+
+logger = logging.getLogger("custos.events")
+
+INTERVAL = 0.2
+KEEP = timedelta(minutes=1)
+PRUNE_EVERY = 300  # polls
+
+
+def _latest_id() -> int:
+    close_old_connections()
+    return EventRelay.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _rows_after(last_id: int, prune: bool) -> list[dict[str, Any]]:
+    if prune:
+        EventRelay.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
+    return list(
+        EventRelay.objects.filter(id__gt=last_id)
+        .order_by("id")
+        .values("id", "organization_id", "user_id", "topic", "event", "payload")[:500]
+    )
+
+
+async def deliver_local(
+    *, event_id: str, organization_id: Any, user_id: Any, topic: str, event: str, payload: Any
+) -> None:
+    """Hand one event to this process's channel layer and Socket.IO server."""
+    from channels.layers import get_channel_layer
+
+    from custos.events.socketio_server import sio
+
+    groups = event_groups(organization_id=organization_id, topic=topic, user_id=user_id)
+    layer = get_channel_layer()
+    message = channel_message(event_id=event_id, topic=topic, event=event, payload=payload)
+    for group in groups:
+        await layer.group_send(group, message)
+    await sio.emit(event, payload, room=groups)
+
+
+class RelayPoller:
+    def __init__(self, interval: float = INTERVAL) -> None:
+        self.interval = interval
+        self.task: asyncio.Task | None = None
+        self.last_id: int | None = None
+        # One thread for the poller's queries: one database connection, closed when the poller stops.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custos-event-relay")
+
+    async def _call(self, function: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def running(self) -> bool:
+        if self.task is None or self.task.done():
+            return False
+        try:
+            return self.task.get_loop() is asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+
+    async def ensure_started(self) -> None:
+        if not relay_mode() or self.running():
+            return
+        if self.last_id is None:
+            try:
+                self.last_id = await self._call(_latest_id)
+            except Exception:  # no table yet (before migrate) or a locked file: the next connection retries
+                logger.warning("event relay not started", exc_info=True)
+                return
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.task
+            self.task = None
+        await self._call(connections.close_all)
+
+    async def poll_once(self, *, prune: bool = False) -> int:
+        rows = await self._call(_rows_after, self.last_id or 0, prune)
+        for row in rows:
+            await deliver_local(
+                event_id=f"relay-{row['id']}",
+                organization_id=row["organization_id"],
+                user_id=row["user_id"],
+                topic=row["topic"],
+                event=row["event"],
+                payload=row["payload"],
+            )
+            self.last_id = row["id"]
+        return len(rows)
+
+    async def _run(self) -> None:
+        polls = 0
+        while True:
+            try:
+                polls += 1
+                await self.poll_once(prune=polls % PRUNE_EVERY == 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database may be briefly locked or away: keep polling
+                logger.exception("event relay poll failed")
+                await asyncio.sleep(1)
+            await asyncio.sleep(self.interval)
+
+
+poller = RelayPoller()
