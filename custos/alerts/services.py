@@ -1,4 +1,5 @@
-"""The alert lifecycle. Every change is audited in the caller's transaction."""
+"""The alert lifecycle. Every change is audited in the caller's transaction and published, after commit,
+to the organization's ``alerts`` room (``alert_update``; ``alert_acknowledged`` as the twin API names it)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,29 @@ from django.utils import timezone
 from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
 from custos.audit.services import audit_record
+from custos.events.services import publish
 from custos.kernel.errors import Conflict
+
+
+def alert_event_payload(alert: Alert) -> dict[str, Any]:
+    return {
+        "id": str(alert.pk),
+        "source": alert.source,
+        "alert_type": alert.alert_type,
+        "severity": alert.severity,
+        "title": alert.title,
+        "message": alert.message,
+        "status": alert.status,
+        "subject_type": alert.subject_type,
+        "subject_id": alert.subject_id,
+        "created_at": alert.created_at.isoformat() if alert.created_at else None,
+    }
+
+
+def _publish(alert: Alert) -> None:
+    publish(
+        organization_id=alert.organization_id, topic="alerts", event="alert_update", payload=alert_event_payload(alert)
+    )
 
 
 def alert_raise(
@@ -51,6 +74,7 @@ def alert_raise(
             organization_id=organization_id,
             request=request,
         )
+        _publish(alert)
     return alert
 
 
@@ -72,6 +96,16 @@ def alert_acknowledge(*, alert: Alert, actor: Any, request: Any = None) -> Alert
             changes={"status": [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]},
             organization_id=alert.organization_id,
             request=request,
+        )
+        publish(
+            organization_id=alert.organization_id,
+            topic="alerts",
+            event="alert_acknowledged",
+            payload={
+                "alertId": str(alert.pk),
+                "acknowledgedBy": getattr(actor, "email", None),
+                "timestamp": alert.acknowledged_at.isoformat(),
+            },
         )
     return alert
 
@@ -95,4 +129,5 @@ def alert_resolve(*, alert: Alert, actor: Any, notes: str = "", request: Any = N
             organization_id=alert.organization_id,
             request=request,
         )
+        _publish(alert)
     return alert

@@ -206,8 +206,13 @@ def cleanup_old_data(*, now: datetime | None = None) -> dict[str, int]:
         results__status__in=(ResultStatus.PENDING, ResultStatus.VERIFIED, ResultStatus.ALERT_CREATED)
     )
     files = [name for pair in old_images.values_list("image_file", "thumbnail") for name in pair if name]
+    released: dict[Any, list[SatelliteImage]] = defaultdict(list)
+    for image in old_images.only("pk", "organization_id", "metadata"):
+        released[image.organization_id].append(image)
     with transaction.atomic():
         _total, removed = old_images.delete()
+        for organization_id, images in released.items():
+            services.release_image_storage(organization_id=organization_id, images=images)
         images = removed.get("pipelines.SatelliteImage", 0)
         cascaded = removed.get("pipelines.AnalysisResult", 0)
         _total, removed = AnalysisResult.objects.filter(created_at__lt=data_cutoff, status__in=closed).delete()

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -13,6 +12,7 @@ from shapely.geometry import LineString
 
 from custos.alerts.services import alert_raise, alert_resolve
 from custos.audit.services import audit_record
+from custos.jobs.services import job_create
 from custos.kernel.errors import Conflict, PermissionDenied, ValidationFailed
 from custos.modules.pipelines import geometry, imagery
 from custos.modules.pipelines.choices import ALERT_FOR_ANALYSIS, ProcessingStatus, ResultStatus
@@ -24,9 +24,11 @@ from custos.modules.pipelines.models import (
     SatelliteImage,
 )
 from custos.modules.pipelines.processing import configuration_for, notify_alerts
-from custos.ops.models import SystemSettings
+from custos.ops.services import upload_limit_bytes
 from custos.orgs.choices import WRITE_ROLES
+from custos.orgs.models import Organization
 from custos.orgs.selectors import role_of
+from custos.orgs.services import organization_check_storage, organization_storage_consume
 
 PIPELINE_FIELDS = ("name", "description", "length_km", "diameter_mm", "material", "status")
 
@@ -363,7 +365,7 @@ def image_create(
     bounds = _bounds_from(data)
     raster = thumbnail = None
     if upload is not None:
-        max_bytes = SystemSettings.load().max_file_size_mb * 1_048_576
+        max_bytes = upload_limit_bytes()
         if upload.size > max_bytes:
             raise ValidationFailed(
                 field_errors={"image_file": [f"The file is larger than the {max_bytes // 1_048_576} MB limit."]}
@@ -373,7 +375,13 @@ def image_create(
         thumbnail = imagery.thumbnail_png(raster, info.bands)
         bounds = geometry.bbox_polygon(*info.bounds)
         values.setdefault("resolution_m", info.resolution_m)
-        values.update(bands=info.bands, crs=info.crs, metadata={"width": info.width, "height": info.height})
+        stored_bytes = len(raster) + len(thumbnail)
+        organization_check_storage(pipeline.organization, stored_bytes)
+        values.update(
+            bands=info.bands,
+            crs=info.crs,
+            metadata={"width": info.width, "height": info.height, "stored_bytes": stored_bytes},
+        )
     elif "resolution_m" not in values:
         raise ValidationFailed(field_errors={"resolution_m": ["Required when no image file is uploaded."]})
     if bounds is not None:
@@ -384,6 +392,7 @@ def image_create(
         if raster is not None:
             image.image_file.save(f"{image.pk}.tif", ContentFile(raster), save=False)
             image.thumbnail.save(f"{image.pk}.png", ContentFile(thumbnail), save=False)
+            organization_storage_consume(organization=pipeline.organization, delta_bytes=stored_bytes)
         image.save()
         audit_record(
             actor=actor,
@@ -408,7 +417,10 @@ def image_queue_analysis(*, image: Any, task_id: str | None = None) -> str:
 
 
 def image_request_analysis(*, actor: Any, image: Any, request: Any = None) -> str:
-    """A user asks for (re-)analysis: the image goes back to pending and a task is queued after commit."""
+    """A user asks for (re-)analysis: the image goes back to pending and a Job is queued after commit;
+    its id is returned (the job is visible to its owner and the organization's admins)."""
+    from custos.modules.pipelines import tasks  # noqa: F401 - registers the job's task (tasks import us)
+
     _require_write_role(actor=actor, organization_id=image.organization_id)
     if not image.image_file:
         raise ValidationFailed(field_errors={"image_file": ["This image has no raster file to analyse."]})
@@ -417,18 +429,17 @@ def image_request_analysis(*, actor: Any, image: Any, request: Any = None) -> st
     with transaction.atomic():
         image.processing_status = ProcessingStatus.PENDING
         image.save(update_fields=["processing_status", "updated_at"])
-        audit_record(
+        job = job_create(
             actor=actor,
-            action="ANALYZE_REQUEST",
-            resource_type="SatelliteImage",
-            resource_id=image.pk,
-            resource_name=str(image),
             organization_id=image.organization_id,
+            job_type="pipeline_image_analysis",
+            task_name="pipelines.analyze_image_job",
+            parameters={"image_id": str(image.pk)},
+            subject_type="pipelines.SatelliteImage",
+            subject_id=image.pk,
             request=request,
         )
-        task_id = str(uuid.uuid4())
-        transaction.on_commit(lambda: image_queue_analysis(image=image, task_id=task_id))
-    return task_id
+    return str(job.task_id)
 
 
 def image_update(*, actor: Any, image: SatelliteImage, data: dict[str, Any], request: Any = None) -> SatelliteImage:
@@ -439,10 +450,20 @@ def image_update(*, actor: Any, image: SatelliteImage, data: dict[str, Any], req
 
 
 def image_delete(*, actor: Any, image: SatelliteImage, request: Any = None) -> None:
+    """The row, then (after commit) its files; the organization's storage count goes down with them."""
     files = [f for f in (image.image_file, image.thumbnail) if f]
-    _delete(actor=actor, instance=image, resource_type="SatelliteImage", name=str(image), request=request)
+    with transaction.atomic():
+        _delete(actor=actor, instance=image, resource_type="SatelliteImage", name=str(image), request=request)
+        release_image_storage(organization_id=image.organization_id, images=[image])
     for stored in files:
         transaction.on_commit(lambda stored=stored: stored.storage.delete(stored.name))
+
+
+def release_image_storage(*, organization_id: Any, images: list[Any]) -> None:
+    freed = sum(int(image.metadata.get("stored_bytes", 0)) for image in images)
+    if freed:
+        organization = Organization.objects.get(pk=organization_id)
+        organization_storage_consume(organization=organization, delta_bytes=-freed)
 
 
 # --- analysis results ---------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from typing import Any
 
 from celery import shared_task
 
+from custos.jobs.models import Job
+from custos.jobs.tasks import JobTask
 from custos.modules.pipelines import operations
 from custos.modules.pipelines.processing import image_analyze, notify_alerts
 
@@ -13,6 +15,17 @@ from custos.modules.pipelines.processing import image_analyze, notify_alerts
 @shared_task(name="pipelines.analyze_satellite_image", acks_late=True)
 def analyze_satellite_image(image_id: str) -> dict[str, Any]:
     return image_analyze(image_id=image_id)
+
+
+@shared_task(bind=True, base=JobTask, name="pipelines.analyze_image_job")
+def analyze_image_job(self: JobTask, *, job_id: str) -> dict[str, Any]:
+    """A user's analysis request, as a Job they can watch (``/tasks/{id}/``, ``/api/analysis-jobs/{id}/``)."""
+    parameters = Job.objects.filter(pk=job_id).values_list("parameters", flat=True).first() or {}
+    self.progress(0, 1, "analysing the corridor")
+    outcome = image_analyze(image_id=parameters["image_id"])
+    if outcome["status"] == "failed":
+        raise RuntimeError(outcome["error"])
+    return outcome
 
 
 @shared_task(name="pipelines.fetch_pipeline_imagery", acks_late=True)

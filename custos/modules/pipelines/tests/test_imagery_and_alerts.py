@@ -238,6 +238,8 @@ def test_reanalysis_is_idempotent(analysed, alice, client_for, run_jobs_inline, 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(alice).post(f"/api/satellite-images/{analysed.pk}/analyze/")
     assert (response.status_code, response.json()["status"]) == (202, "queued")
+    job = client_for(alice).get(f"/tasks/{response.json()['task_id']}/").json()
+    assert (job["status"], job["result"]["status"]) == ("SUCCESS", "completed")
     # the reviewed result stays and is not reported twice; the unreviewed ones are replaced
     assert AnalysisResult.objects.filter(pk=reviewed.pk).exists()
     assert set(AnalysisResult.objects.values_list("analysis_type", "severity")) == results
@@ -297,3 +299,24 @@ def test_manual_results_and_alert_edits(case, monitored, alice, bob, client_for)
     assert client.delete(f"/api/alerts/{alert['id']}/").status_code == 204
     assert Alert.objects.count() == 0
     assert AuditLog.objects.filter(resource_type="Alert").values_list("action", flat=True).count() == 3
+
+
+def test_stored_imagery_counts_against_the_organization_storage(
+    case, monitored, alice, client_for, django_capture_on_commit_callbacks
+):
+    organization = monitored.organization
+    client = client_for(alice)
+    image_id = _upload(client, monitored, _tiff(case.scene), 8).json()["id"]
+    organization.refresh_from_db()
+    stored = SatelliteImage.objects.get(pk=image_id).metadata["stored_bytes"]
+    assert organization.storage_used_bytes == stored > 0
+    with django_capture_on_commit_callbacks(execute=True):
+        client.delete(f"/api/satellite-images/{image_id}/")
+    organization.refresh_from_db()
+    assert organization.storage_used_bytes == 0
+    organization.storage_used_bytes = organization.storage_limit_bytes - 10
+    organization.save(update_fields=["storage_used_bytes"])
+    full = _upload(client, monitored, _tiff(case.scene), 9)
+    assert full.status_code == 403
+    assert full.json()["detail"].startswith("Organization 'Northwind Energy' storage limit of 10 GB would be exceeded")
+    assert SatelliteImage.objects.count() == 0
