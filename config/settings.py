@@ -98,6 +98,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "custos.api.middleware.RequestIdMiddleware",
+    "custos.ops.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -178,7 +179,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.2} if EMBEDDED_QUEUE else {}
+# Embedded queue: a message whose worker died is redelivered once its lease is this old (custos/jobs/broker.py).
+QUEUE_VISIBILITY_TIMEOUT = env_int("CUSTOS_QUEUE_VISIBILITY_TIMEOUT", 60, minimum=2, maximum=86400)
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {"polling_interval": 0.2, "visibility_timeout": QUEUE_VISIBILITY_TIMEOUT} if EMBEDDED_QUEUE else {}
+)
+CELERY_TASK_DEFAULT_QUEUE = env_str("CUSTOS_QUEUE", "celery")
+# Defaults for beat (DatabaseScheduler copies them into its tables; schedules are also created at run time).
+CELERY_BEAT_SCHEDULE = {"prune-event-relay": {"task": "custos.events.prune_relay", "schedule": 300.0}}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Files ----------------------------------------------------------------------------------
@@ -244,6 +252,23 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Password-reset and e-mail-confirmation tokens: single use, valid this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
+# Where the links in account e-mails point (the front end's reset/confirm pages).
+CUSTOS_FRONTEND_URL = env_str("CUSTOS_FRONTEND_URL", "http://localhost:3000")
+AVATAR_MAX_BYTES = env_int("AVATAR_MAX_KB", 2048, minimum=16) * 1024
+# Cookie clients (twin) on an allowed origin send their cookies and the X-CSRF-TOKEN double submit.
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "user-agent",
+    "x-csrftoken",
+    "x-requested-with",
+    "x-csrf-token",
+    "x-organization",
+)
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
@@ -260,6 +285,47 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
+# --- Billing (Stripe) -----------------------------------------------------------------------
+# Without STRIPE_SECRET_KEY checkout answers 503; without STRIPE_WEBHOOK_SECRET the webhook does.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+if STRIPE_SECRET_KEY and not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+    raise ConfigError("STRIPE_SECRET_KEY is invalid: expected a secret or restricted key (sk_… or rk_…)")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+if STRIPE_WEBHOOK_SECRET and not STRIPE_WEBHOOK_SECRET.startswith("whsec_"):
+    raise ConfigError("STRIPE_WEBHOOK_SECRET is invalid: expected a signing secret (whsec_…)")
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("http", "https"))
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 20, minimum=1, maximum=120)
+STRIPE_WEBHOOK_TOLERANCE = 300  # seconds: older signatures are rejected (replay protection)
+BILLING_CURRENCY = env_str("BILLING_CURRENCY", "usd")
+if len(BILLING_CURRENCY) != 3 or not BILLING_CURRENCY.isalpha() or not BILLING_CURRENCY.islower():
+    raise ConfigError(f"BILLING_CURRENCY={BILLING_CURRENCY!r} is invalid: expected an ISO code such as usd")
+# What can be bought. "price" is a Stripe Price id; when empty the session carries the amount itself
+# (price_data). "credits" is granted per purchase (payment) or per paid billing period (subscription).
+BILLING_PRODUCTS = {
+    "credits_100": {
+        "name": "100 credits",
+        "mode": "payment",
+        "credits": 100,
+        "unit_amount": 1000,
+        "price": env_str("STRIPE_PRICE_CREDITS_100"),
+    },
+    "credits_500": {
+        "name": "500 credits",
+        "mode": "payment",
+        "credits": 500,
+        "unit_amount": 4500,
+        "price": env_str("STRIPE_PRICE_CREDITS_500"),
+    },
+    "pro_monthly": {
+        "name": "Custos Pro (monthly)",
+        "mode": "subscription",
+        "credits": 1000,
+        "unit_amount": 2900,
+        "interval": "month",
+        "price": env_str("STRIPE_PRICE_PRO_MONTHLY"),
+    },
+}
+
 # --- REST framework and schema --------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["custos.api.renderers.ORJSONRenderer"],
@@ -269,9 +335,17 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "custos.identity.authentication.CustosJWTAuthentication",
+        "custos.identity.authentication.ApiKeyAuthentication",
+        "custos.identity.authentication.CookieJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_RATES": {
+        "auth_login": env_str("THROTTLE_AUTH_LOGIN", "20/min"),
+        "auth_register": env_str("THROTTLE_AUTH_REGISTER", "10/hour"),
+        "auth_recovery": env_str("THROTTLE_AUTH_RECOVERY", "5/hour"),
+        "auth_refresh": env_str("THROTTLE_AUTH_REFRESH", "60/min"),
+    },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -293,6 +367,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a field named "status" with different choices: name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "PipelineStatusEnum": "custos.modules.pipelines.choices.PipelineStatus",
+        "AnalysisResultStatusEnum": "custos.modules.pipelines.choices.ResultStatus",
+        "AlertStatusEnum": "custos.alerts.choices.AlertStatus",
+        "SeverityEnum": "custos.alerts.choices.Severity",
+    },
 }
 
 # --- Internationalisation -------------------------------------------------------------------
