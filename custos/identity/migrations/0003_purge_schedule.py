@@ -1,24 +1,12 @@
-"""Schedule the daily purge of expired credentials (django-celery-beat's database scheduler)."""
+"""Schedule the daily purge of expired credentials (django-celery-beat's database schedule)."""
 
 from django.db import migrations
 
-TASK_NAME = "custos.identity.purge_expired_credentials"
+from custos.kernel.schedules import BEAT_DEPENDENCY, schedule_operation
 
-
-def create(apps, schema_editor):
-    interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
-    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = interval_model.objects.get_or_create(every=1, period="days")
-    task_model.objects.get_or_create(
-        name="Purge expired credentials",
-        defaults={"task": TASK_NAME, "interval": interval, "enabled": True},
-    )
-
-
-def drop(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task=TASK_NAME).delete()
+SCHEDULE = (("Purge expired credentials", "custos.identity.purge_expired_credentials", 1, "days"),)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("identity", "0002_credentials"), ("django_celery_beat", "0019_alter_periodictasks_options")]
-    operations = [migrations.RunPython(create, drop)]
+    dependencies = [("identity", "0002_credentials"), BEAT_DEPENDENCY]
+    operations = [schedule_operation(SCHEDULE)]

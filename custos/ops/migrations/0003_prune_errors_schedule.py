@@ -1,24 +1,12 @@
-"""Prune recorded server errors daily (django-celery-beat's database scheduler)."""
+"""Prune recorded server errors daily (django-celery-beat's database schedule)."""
 
 from django.db import migrations
 
-TASK_NAME = "custos.ops.prune_error_events"
+from custos.kernel.schedules import BEAT_DEPENDENCY, schedule_operation
 
-
-def create(apps, schema_editor):
-    interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
-    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = interval_model.objects.get_or_create(every=1, period="days")
-    task_model.objects.get_or_create(
-        name="Prune recorded server errors",
-        defaults={"task": TASK_NAME, "interval": interval, "enabled": True},
-    )
-
-
-def drop(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task=TASK_NAME).delete()
+SCHEDULE = (("Prune recorded server errors", "custos.ops.prune_error_events", 1, "days"),)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ops", "0002_error_events"), ("django_celery_beat", "0019_alter_periodictasks_options")]
-    operations = [migrations.RunPython(create, drop)]
+    dependencies = [("ops", "0002_error_events"), BEAT_DEPENDENCY]
+    operations = [schedule_operation(SCHEDULE)]

@@ -1,6 +1,8 @@
-"""The pipeline document's periodic tasks, in django-celery-beat's database schedule (editable at run time)."""
+"""The pipeline document's periodic tasks (django-celery-beat's database schedule)."""
 
 from django.db import migrations
+
+from custos.kernel.schedules import BEAT_DEPENDENCY, schedule_operation
 
 SCHEDULE = (
     ("Fetch satellite imagery for active pipelines", "pipelines.fetch_satellite_imagery_periodic", 1, "hours"),
@@ -13,23 +15,6 @@ SCHEDULE = (
 )
 
 
-def create(apps, schema_editor):
-    interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
-    task_model = apps.get_model("django_celery_beat", "PeriodicTask")
-    for name, task, every, period in SCHEDULE:
-        interval, _ = interval_model.objects.get_or_create(every=every, period=period)
-        task_model.objects.get_or_create(name=name, defaults={"task": task, "interval": interval, "enabled": True})
-
-
-def drop(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        task__in=[task for _name, task, _every, _period in SCHEDULE]
-    ).delete()
-
-
 class Migration(migrations.Migration):
-    dependencies = [
-        ("pipelines", "0002_sources_and_health"),
-        ("django_celery_beat", "0019_alter_periodictasks_options"),
-    ]
-    operations = [migrations.RunPython(create, drop)]
+    dependencies = [("pipelines", "0002_sources_and_health"), BEAT_DEPENDENCY]
+    operations = [schedule_operation(SCHEDULE)]
