@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
-from custos.audit.services import audit_record
+from custos.audit.services import audit_changes, audit_record
 from custos.events.services import publish
 from custos.kernel.errors import Conflict
 
@@ -93,7 +93,7 @@ def alert_acknowledge(*, alert: Alert, actor: Any, request: Any = None) -> Alert
             action="ACKNOWLEDGE",
             resource_type="Alert",
             resource_id=alert.pk,
-            changes={"status": [AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]},
+            changes=audit_changes({"status": AlertStatus.OPEN}, {"status": AlertStatus.ACKNOWLEDGED}),
             organization_id=alert.organization_id,
             request=request,
         )
@@ -125,7 +125,7 @@ def alert_resolve(*, alert: Alert, actor: Any, notes: str = "", request: Any = N
             action="RESOLVE",
             resource_type="Alert",
             resource_id=alert.pk,
-            changes={"status": [previous, AlertStatus.RESOLVED], "notes": notes},
+            changes={**audit_changes({"status": previous}, {"status": AlertStatus.RESOLVED}), "notes": notes},
             organization_id=alert.organization_id,
             request=request,
         )

@@ -91,6 +91,38 @@ def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, di
     return {name: {"old": before.get(name), "new": value} for name, value in after.items() if before.get(name) != value}
 
 
+def audit_update(
+    instance: Any,
+    *,
+    actor: Any,
+    values: dict[str, Any],
+    resource_type: str,
+    resource_name: str = "",
+    request: Any = None,
+    action: str = "UPDATE",
+    **audit_kwargs: Any,
+) -> Any:
+    """Apply ``values`` to ``instance``, save it and record one audit row of what changed
+    (``{field: {"old", "new"}}``), in one transaction. The organization defaults to the instance's."""
+    changes = audit_changes({name: getattr(instance, name) for name in values}, values)
+    audit_kwargs.setdefault("organization_id", getattr(instance, "organization_id", None))
+    with transaction.atomic():
+        for name, value in values.items():
+            setattr(instance, name, value)
+        instance.save()
+        audit_record(
+            actor=actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=instance.pk,
+            resource_name=(resource_name or str(instance))[:255],
+            changes=changes,
+            request=request,
+            **audit_kwargs,
+        )
+    return instance
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool

@@ -81,7 +81,7 @@ def credits_apply(
             resource_id=entry.pk,
             resource_name=user.email,
             changes={
-                "credits": [before, after],
+                "credits": {"old": before, "new": after},
                 "amount": amount,
                 "reason": reason,
                 "reference": reference,

@@ -147,7 +147,7 @@ def user_update(*, user: Any, actor: Any, data: dict[str, Any], request: Any = N
     changes: dict[str, Any] = {}
     for field in PROFILE_FIELDS:
         if field in data and getattr(user, field) != data[field]:
-            changes[field] = {"from": getattr(user, field), "to": data[field]}
+            changes[field] = {"old": getattr(user, field), "new": data[field]}
             setattr(user, field, data[field])
     if "username" in changes:
         _username_errors(user.username)
@@ -180,7 +180,7 @@ def user_set_avatar(*, user: Any, avatar: Any, request: Any = None) -> Any:
             resource_type="user",
             resource_id=user.pk,
             resource_name=user.email,
-            changes={"avatar": {"from": old, "to": user.avatar.name}},
+            changes={"avatar": {"old": old, "new": user.avatar.name}},
             request=request,
         )
     return user
@@ -691,7 +691,7 @@ def logged_device_create(*, user: Any, data: dict[str, Any], request: Any = None
 
 def logged_device_update(*, device: LoggedDevice, user: Any, data: dict[str, Any], request: Any = None) -> LoggedDevice:
     changes = {
-        field: {"from": getattr(device, field), "to": data[field]}
+        field: {"old": getattr(device, field), "new": data[field]}
         for field in (*DEVICE_FIELDS, "last_login_at")
         if field in data and getattr(device, field) != data[field]
     }
@@ -700,7 +700,7 @@ def logged_device_update(*, device: LoggedDevice, user: Any, data: dict[str, Any
     )
     with transaction.atomic():
         for field, change in changes.items():
-            setattr(device, field, change["to"])
+            setattr(device, field, change["new"])
         device.save()
         audit_record(
             actor=user,

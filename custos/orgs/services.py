@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.text import slugify
 
-from custos.audit.services import audit_changes, audit_record
+from custos.audit.services import audit_changes, audit_record, audit_update
 from custos.kernel.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationFailed
 from custos.orgs.choices import ADMIN_ROLES, TIER_LIMITS, Role, SubscriptionTier
 from custos.orgs.models import Membership, Organization
@@ -152,23 +152,15 @@ def organization_update(
     wanted = {name: value for name, value in data.items() if name in allowed}
     if "slug" in wanted and Organization.objects.filter(slug=wanted["slug"]).exclude(pk=organization.pk).exists():
         raise Conflict("An organization with this slug already exists.", field_errors={"slug": ["Already taken."]})
-    before = _snapshot(organization, list(wanted))
-    changes = audit_changes(before, wanted)
-    with transaction.atomic():
-        for name, value in wanted.items():
-            setattr(organization, name, value)
-        organization.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type="Organization",
-            resource_id=organization.pk,
-            resource_name=organization.name,
-            changes=changes,
-            target=organization,
-            request=request,
-        )
-    return organization
+    return audit_update(
+        organization,
+        actor=actor,
+        values=wanted,
+        resource_type="Organization",
+        resource_name=organization.name,
+        target=organization,
+        request=request,
+    )
 
 
 def organization_delete(*, actor: Any, organization: Organization, request: Any = None) -> None:
@@ -206,22 +198,15 @@ def organization_set_subscription(
         "max_users": max_users if max_users is not None else default_users,
         "max_storage_gb": max_storage_gb if max_storage_gb is not None else default_gb,
     }
-    changes = audit_changes(_snapshot(organization, list(wanted)), wanted)
-    with transaction.atomic():
-        for name, value in wanted.items():
-            setattr(organization, name, value)
-        organization.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type="Organization",
-            resource_id=organization.pk,
-            resource_name=organization.name,
-            changes=changes,
-            target=organization,
-            request=request,
-        )
-    return organization
+    return audit_update(
+        organization,
+        actor=actor,
+        values=wanted,
+        resource_type="Organization",
+        resource_name=organization.name,
+        target=organization,
+        request=request,
+    )
 
 
 # --- Memberships ----------------------------------------------------------------------------

@@ -139,7 +139,11 @@ def test_the_ledger_is_append_only_and_matches_the_balance(alice, alice_ledger):
     last = CreditEntry.objects.filter(user=alice).order_by("-sequence").first()
     assert total == alice.credits == last.balance_after == 570
     spend = AuditLog.objects.filter(resource_id=str(alice_ledger[2].pk)).get()
-    assert (spend.actor_type, spend.actor_id, spend.changes["credits"]) == ("user", str(alice.pk), [600, 570])
+    assert (spend.actor_type, spend.actor_id, spend.changes["credits"]) == (
+        "user",
+        str(alice.pk),
+        {"old": 600, "new": 570},
+    )
 
 
 def test_a_reference_is_granted_once(alice):

@@ -92,7 +92,7 @@ def test_a_paid_checkout_grants_the_credits_once_even_when_replayed(alice, clien
         str(entry.pk),
     )
     assert grant.changes == {
-        "credits": [0, 100],
+        "credits": {"old": 0, "new": 100},
         "amount": 100,
         "reason": "purchase",
         "reference": session.stripe_session_id,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from shapely.geometry import LineString
 
 from custos.alerts.services import alert_raise, alert_resolve
-from custos.audit.services import audit_record
+from custos.audit.services import audit_changes, audit_record, audit_update
 from custos.jobs.services import job_create
 from custos.kernel.errors import Conflict, PermissionDenied, ValidationFailed
 from custos.modules.pipelines import geometry, imagery
@@ -35,14 +35,6 @@ PIPELINE_FIELDS = ("name", "description", "length_km", "diameter_mm", "material"
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
-
-
-def _changes(instance: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
-    return {
-        field: [_plain(getattr(instance, field)), _plain(value)]
-        for field, value in values.items()
-        if getattr(instance, field) != value
-    }
 
 
 def _require_write_role(*, actor: Any, organization_id: Any) -> None:
@@ -146,27 +138,7 @@ def pipeline_update(*, actor: Any, pipeline: Pipeline, data: dict[str, Any], req
         values["length_km"] = _checked_length(route, data.get("length_km"))
     elif "length_km" in values:
         values["length_km"] = _checked_length(LineString(pipeline.route["coordinates"]), values["length_km"])
-    return _audited_update(pipeline, actor=actor, values=values, resource_type="Pipeline", request=request)
-
-
-def _audited_update(instance: Any, *, actor: Any, values: dict[str, Any], resource_type: str, request: Any) -> Any:
-    """Apply ``values`` to ``instance`` and audit what changed (in one transaction)."""
-    changes = _changes(instance, {key: value for key, value in values.items() if key != "raw_data"})
-    with transaction.atomic():
-        for field, value in values.items():
-            setattr(instance, field, value)
-        instance.save()
-        audit_record(
-            actor=actor,
-            action="UPDATE",
-            resource_type=resource_type,
-            resource_id=instance.pk,
-            resource_name=str(instance)[:255],
-            changes=changes,
-            organization_id=instance.organization_id,
-            request=request,
-        )
-    return instance
+    return audit_update(pipeline, actor=actor, values=values, resource_type="Pipeline", request=request)
 
 
 def _delete(*, actor: Any, instance: Any, resource_type: str, name: str, request: Any) -> None:
@@ -243,7 +215,7 @@ def segment_update(
     values = _segment_values(data)
     if "segment_number" in values:
         _unique_segment_number(pipeline=segment.pipeline, number=values["segment_number"], exclude=segment.pk)
-    return _audited_update(segment, actor=actor, values=values, resource_type="PipelineSegment", request=request)
+    return audit_update(segment, actor=actor, values=values, resource_type="PipelineSegment", request=request)
 
 
 def segment_mark_monitored(*, actor: Any, segment: PipelineSegment, request: Any = None) -> PipelineSegment:
@@ -309,7 +281,7 @@ def configuration_update(
 ) -> MonitoringConfiguration:
     _require_write_role(actor=actor, organization_id=configuration.organization_id)
     values = _configuration_values(data)
-    return _audited_update(
+    return audit_update(
         configuration, actor=actor, values=values, resource_type="MonitoringConfiguration", request=request
     )
 
@@ -446,7 +418,7 @@ def image_update(*, actor: Any, image: SatelliteImage, data: dict[str, Any], req
     """Metadata only: the raster of an image is never replaced (upload a new image instead)."""
     _require_write_role(actor=actor, organization_id=image.organization_id)
     values = {field: data[field] for field in IMAGE_FIELDS if field in data}
-    return _audited_update(image, actor=actor, values=values, resource_type="SatelliteImage", request=request)
+    return audit_update(image, actor=actor, values=values, resource_type="SatelliteImage", request=request)
 
 
 def image_delete(*, actor: Any, image: SatelliteImage, request: Any = None) -> None:
@@ -509,7 +481,7 @@ def result_update(*, actor: Any, result: AnalysisResult, data: dict[str, Any], r
     _require_write_role(actor=actor, organization_id=result.organization_id)
     values = {field: data[field] for field in (*RESULT_FIELDS, "verification_notes") if field in data}
     values.update(_result_geometry(data))
-    return _audited_update(result, actor=actor, values=values, resource_type="AnalysisResult", request=request)
+    return audit_update(result, actor=actor, values=values, resource_type="AnalysisResult", request=request)
 
 
 def result_delete(*, actor: Any, result: AnalysisResult, request: Any = None) -> None:
@@ -533,7 +505,7 @@ def _review(
             resource_type="AnalysisResult",
             resource_id=result.pk,
             resource_name=result.analysis_type,
-            changes={"status": [previous, status], "notes": notes},
+            changes={**audit_changes({"status": previous}, {"status": status}), "notes": notes},
             organization_id=result.organization_id,
             request=request,
         )
@@ -653,7 +625,7 @@ def pipeline_alert_update(*, actor: Any, alert: Any, data: dict[str, Any], reque
         if source in data:
             values[target] = data[source]
     with transaction.atomic():
-        _audited_update(alert, actor=actor, values=values, resource_type="Alert", request=request)
+        audit_update(alert, actor=actor, values=values, resource_type="Alert", request=request)
         if data.get("is_resolved") and not alert.is_resolved:
             alert_resolve(alert=alert, actor=actor, request=request)
     return alert

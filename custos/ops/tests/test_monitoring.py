@@ -160,7 +160,8 @@ def test_periodic_tasks_are_scheduled():
         "custos.audit.migrations.0003_verify_chain_schedule",
         "custos.ops.migrations.0003_prune_errors_schedule",
     ):
-        importlib.import_module(module).create(apps, None)
-        importlib.import_module(module).create(apps, None)  # idempotent
+        create = importlib.import_module(module).Migration.operations[0].code
+        create(apps, None)
+        create(apps, None)  # idempotent
     tasks = list(PeriodicTask.objects.values_list("task", flat=True))
     assert tasks.count("custos.audit.verify_chain") == tasks.count("custos.ops.prune_error_events") == 1

@@ -159,7 +159,7 @@ def test_update_records_the_changes(line_a, amir, client_for):
     response = client_for(amir).patch(f"/api/pipelines/{line_a.pk}/", {"status": "maintenance"}, format="json")
     assert (response.status_code, response.json()["status"]) == (200, "maintenance")
     row = AuditLog.objects.get(action="UPDATE")
-    assert row.changes == {"status": ["active", "maintenance"]}
+    assert row.changes == {"status": {"old": "active", "new": "maintenance"}}
     assert row.actor_label == "amir@northwind.example"
 
 
