@@ -536,19 +536,24 @@ def sessions_revoke_all(*, user: Any, request: Any = None, reason: str = "logout
 def password_change(*, user: Any, current_password: str, new_password: str, request: Any = None) -> None:
     if not user.check_password(current_password or ""):
         raise ValidationFailed(field_errors={"current_password": ["Invalid password."]})
+    _password_set(user=user, new_password=new_password, reason="password_change", request=request)
+
+
+def _password_set(*, user: Any, new_password: str, reason: str, request: Any) -> None:
+    """Validate and set a new password, audit it, and end every session of the user (one transaction)."""
     _password_errors(new_password, user, "new_password")
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
         audit_record(
             actor=user,
-            action="auth.password_change",
+            action=f"auth.{reason}",
             resource_type="user",
             resource_id=user.pk,
             resource_name=user.email,
             request=request,
         )
-        sessions_revoke_all(user=user, request=request, reason="password_change")
+        sessions_revoke_all(user=user, request=request, reason=reason)
 
 
 MAILS_PER_ADDRESS_PER_HOUR = 3
@@ -600,19 +605,7 @@ def _user_from_uid(uid: str, token: str, generator: Any) -> Any:
 def password_reset_confirm(*, uid: str, token: str, new_password: str, request: Any = None) -> Any:
     """Set a new password with a reset token (single use: the token hashes the password it replaces)."""
     user = _user_from_uid(uid, token, password_reset_tokens)
-    _password_errors(new_password, user, "new_password")
-    with transaction.atomic():
-        user.set_password(new_password)
-        user.save(update_fields=["password", "updated_at"])
-        audit_record(
-            actor=user,
-            action="auth.password_reset",
-            resource_type="user",
-            resource_id=user.pk,
-            resource_name=user.email,
-            request=request,
-        )
-        sessions_revoke_all(user=user, request=request, reason="password_reset")
+    _password_set(user=user, new_password=new_password, reason="password_reset", request=request)
     return user
 
 

@@ -14,10 +14,9 @@ from rest_framework.response import Response
 from custos.api.parsers import ORJSONParser
 from custos.api.viewsets import DialectViewSet
 from custos.identity import selectors, services
-from custos.identity.api.common import DialectGenericView
+from custos.identity.api.common import DialectGenericView, PairLoginView, PairRefreshView, PublicFormView
 from custos.identity.api.serializers import (
     AccessLoginSerializer,
-    AccessRefreshPairSerializer,
     AccessRegisterSerializer,
     AccessResetConfirmSerializer,
     AccessUserSerializer,
@@ -31,7 +30,7 @@ from custos.identity.api.serializers import (
     UidTokenSerializer,
 )
 from custos.identity.models import LoggedDevice, User
-from custos.identity.throttles import LoginThrottle, RecoveryThrottle, RefreshThrottle, RegisterThrottle
+from custos.identity.throttles import RecoveryThrottle, RegisterThrottle
 
 UUID_REGEX = "[0-9a-fA-F-]{36}"
 
@@ -119,40 +118,18 @@ class UserViewSet(
         return Response(AccessUserSerializer(user, context={"request": request}).data)
 
 
-class PublicAccessView(DialectGenericView):
+class PublicAccessView(PublicFormView):
     dialect = "access"
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    def form(self, request: Any, **context: Any) -> dict[str, Any]:
-        form = self.get_serializer(data=request.data)
-        form.context.update(context)
-        form.is_valid(raise_exception=True)
-        return form.validated_data
 
 
-class LoginView(PublicAccessView):
+class LoginView(PairLoginView):
+    dialect = "access"
+    channel = "access"
     serializer_class = AccessLoginSerializer
-    throttle_classes = (LoginThrottle,)
-
-    @extend_schema(responses={200: AccessRefreshPairSerializer})
-    def post(self, request: Any) -> Response:
-        data = self.form(request)
-        user = services.login_authenticate(identifier=data["identifier"], password=data["password"], request=request)
-        pair = services.session_start(
-            user=user, request=request, device_name=data.get("device_name", ""), channel="access"
-        )
-        return Response({"access": pair.access, "refresh": pair.refresh})
 
 
-class RefreshView(PublicAccessView):
-    serializer_class = RefreshSerializer
-    throttle_classes = (RefreshThrottle,)
-
-    @extend_schema(responses={200: AccessRefreshPairSerializer})
-    def post(self, request: Any) -> Response:
-        pair = services.session_refresh(raw_refresh=self.form(request)["refresh"], request=request)
-        return Response({"access": pair.access, "refresh": pair.refresh})
+class RefreshView(PairRefreshView):
+    dialect = "access"
 
 
 class LogoutView(PublicAccessView):

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 
 from custos.api.viewsets import DialectMixin
+from custos.identity import services
+from custos.identity.api.serializers import AccessRefreshPairSerializer, RefreshSerializer
 from custos.identity.authentication import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
 from custos.identity.models import ApiKey
+from custos.identity.throttles import LoginThrottle, RefreshThrottle
 from custos.identity.tokens import SESSION_CLAIM, TokenPair
 
 REFRESH_COOKIE_PATH = "/api/auth"
@@ -19,6 +23,47 @@ REFRESH_COOKIE_PATH = "/api/auth"
 
 class DialectGenericView(DialectMixin, generics.GenericAPIView):
     pass
+
+
+class PublicFormView(DialectGenericView):
+    """A public POST that validates its body with ``serializer_class`` (``form``)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def form(self, request: Any, **context: Any) -> dict[str, Any]:
+        form = self.get_serializer(data=request.data)
+        form.context.update(context)
+        form.is_valid(raise_exception=True)
+        return form.validated_data
+
+
+class PairLoginView(PublicFormView):
+    """``{identifier, password, device_name?}`` -> ``{access, refresh}`` (SimpleJWT's pair) for ``channel``."""
+
+    channel = ""
+    throttle_classes = (LoginThrottle,)
+
+    @extend_schema(responses={200: AccessRefreshPairSerializer})
+    def post(self, request: Any) -> Response:
+        data = self.form(request)
+        user = services.login_authenticate(identifier=data["identifier"], password=data["password"], request=request)
+        pair = services.session_start(
+            user=user, request=request, device_name=data.get("device_name", ""), channel=self.channel
+        )
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class PairRefreshView(PublicFormView):
+    """``{refresh}`` -> a rotated ``{access, refresh}``; the old refresh token is blacklisted."""
+
+    serializer_class = RefreshSerializer
+    throttle_classes = (RefreshThrottle,)
+
+    @extend_schema(responses={200: AccessRefreshPairSerializer})
+    def post(self, request: Any) -> Response:
+        pair = services.session_refresh(raw_refresh=self.form(request)["refresh"], request=request)
+        return Response({"access": pair.access, "refresh": pair.refresh})
 
 
 class NotApiKey(BasePermission):

@@ -6,14 +6,13 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from custos.identity import selectors, services
-from custos.identity.api.common import DialectGenericView
+from custos.identity.api.common import DialectGenericView, PairLoginView, PairRefreshView, PublicFormView
 from custos.identity.api.serializers import (
-    AccessRefreshPairSerializer,
     CurrentPasswordSerializer,
     EmailRequestSerializer,
     LoginSerializer,
@@ -27,19 +26,12 @@ from custos.identity.api.serializers import (
     UidTokenSerializer,
 )
 from custos.identity.errors import TokenInvalid
-from custos.identity.throttles import LoginThrottle, RecoveryThrottle, RefreshThrottle, RegisterThrottle
+from custos.identity.throttles import RecoveryThrottle, RegisterThrottle
 from custos.identity.tokens import SESSION_CLAIM, VERSION_CLAIM, decode
 
 
-class PublicView(DialectGenericView):
+class PublicView(PublicFormView):
     dialect = "pipeline"
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-
-    def form(self, request: Any) -> dict[str, Any]:
-        form = self.get_serializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        return form.validated_data
 
 
 class UserCreateView(PublicView):
@@ -146,28 +138,14 @@ class ResendActivationView(PublicView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class JwtCreateView(PublicView):
+class JwtCreateView(PairLoginView):
+    dialect = "pipeline"
+    channel = "pipeline"
     serializer_class = LoginSerializer
-    throttle_classes = (LoginThrottle,)
-
-    @extend_schema(responses={200: AccessRefreshPairSerializer})
-    def post(self, request: Any) -> Response:
-        data = self.form(request)
-        user = services.login_authenticate(identifier=data["identifier"], password=data["password"], request=request)
-        pair = services.session_start(
-            user=user, request=request, device_name=data.get("device_name", ""), channel="pipeline"
-        )
-        return Response({"refresh": pair.refresh, "access": pair.access})
 
 
-class JwtRefreshView(PublicView):
-    serializer_class = RefreshSerializer
-    throttle_classes = (RefreshThrottle,)
-
-    @extend_schema(responses={200: AccessRefreshPairSerializer})
-    def post(self, request: Any) -> Response:
-        pair = services.session_refresh(raw_refresh=self.form(request)["refresh"], request=request)
-        return Response({"access": pair.access, "refresh": pair.refresh})
+class JwtRefreshView(PairRefreshView):
+    dialect = "pipeline"
 
 
 class JwtVerifyView(PublicView):

@@ -46,6 +46,13 @@ def _write_schema(write: type, read: type) -> dict[str, Any]:
     }
 
 
+def keep_parent(data: dict[str, Any], instance: Any, field: str, noun: str) -> None:
+    """An update may repeat the row's parent (``field``) but never change it."""
+    if field in data and data.pop(field) != getattr(instance, f"{field}_id"):
+        parent = field.replace("_", " ").split()[-1]
+        raise ValidationFailed(field_errors={field: [f"{noun} cannot move to another {parent}."]})
+
+
 class PipelineScopedMixin:
     """Children of a pipeline: the pipeline named in the body must be one the caller can see."""
 
@@ -147,8 +154,7 @@ class SegmentViewSet(PipelineScopedMixin, TenantServiceViewSet):
         return services.segment_create(actor=self.request.user, pipeline=pipeline, data=data, request=self.request)
 
     def service_update(self, instance: PipelineSegment, data: dict[str, Any]) -> PipelineSegment:
-        if "pipeline" in data and data.pop("pipeline") != instance.pipeline_id:
-            raise ValidationFailed(field_errors={"pipeline": ["A segment cannot move to another pipeline."]})
+        keep_parent(data, instance, "pipeline", "A segment")
         return services.segment_update(actor=self.request.user, segment=instance, data=data, request=self.request)
 
     def service_delete(self, instance: PipelineSegment) -> None:
@@ -186,8 +192,7 @@ class ConfigurationViewSet(PipelineScopedMixin, TenantServiceViewSet):
         )
 
     def service_update(self, instance: MonitoringConfiguration, data: dict[str, Any]) -> MonitoringConfiguration:
-        if "pipeline" in data and data.pop("pipeline") != instance.pipeline_id:
-            raise ValidationFailed(field_errors={"pipeline": ["A configuration cannot move to another pipeline."]})
+        keep_parent(data, instance, "pipeline", "A configuration")
         return services.configuration_update(
             actor=self.request.user, configuration=instance, data=data, request=self.request
         )
@@ -221,8 +226,7 @@ class SatelliteImageViewSet(PipelineScopedMixin, TenantServiceViewSet):
         )
 
     def service_update(self, instance: SatelliteImage, data: dict[str, Any]) -> SatelliteImage:
-        if "pipeline" in data and data.pop("pipeline") != instance.pipeline_id:
-            raise ValidationFailed(field_errors={"pipeline": ["An image cannot move to another pipeline."]})
+        keep_parent(data, instance, "pipeline", "An image")
         if "image_file" in data:
             raise ValidationFailed(field_errors={"image_file": ["The raster cannot be replaced; upload a new image."]})
         return services.image_update(actor=self.request.user, image=instance, data=data, request=self.request)
@@ -277,8 +281,7 @@ class AnalysisResultViewSet(TenantServiceViewSet):
         return services.result_create(actor=self.request.user, image=image, data=data, request=self.request)
 
     def service_update(self, instance: AnalysisResult, data: dict[str, Any]) -> AnalysisResult:
-        if "satellite_image" in data and data.pop("satellite_image") != instance.satellite_image_id:
-            raise ValidationFailed(field_errors={"satellite_image": ["A result cannot move to another image."]})
+        keep_parent(data, instance, "satellite_image", "A result")
         return services.result_update(actor=self.request.user, result=instance, data=data, request=self.request)
 
     def service_delete(self, instance: AnalysisResult) -> None:

@@ -335,3 +335,17 @@ def test_analysis_summary_and_health(line_a, alice, client_for):
     assert body["health_status"] == "warning", "the critical result was a false positive"
     _result(image, "critical")
     assert client.get(f"/api/pipelines/{line_a.pk}/analysis_summary/").json()["health_status"] == "critical"
+
+
+def test_a_segment_cannot_move_to_another_pipeline(line_a, alice, client_for):
+    client = client_for(alice)
+    other = _create(client, name="Line B").json()["id"]
+    segment = PipelineSegment.objects.create(
+        organization=line_a.organization, pipeline=line_a, segment_name="S1", segment_number=1, length_km=1
+    )
+    same = client.patch(f"/api/segments/{segment.pk}/", {"pipeline": str(line_a.pk), "length_km": 2}, format="json")
+    assert (same.status_code, same.json()["length_km"]) == (200, 2.0)
+    moved = client.patch(f"/api/segments/{segment.pk}/", {"pipeline": other, "length_km": 3}, format="json")
+    assert (moved.status_code, moved.json()) == (400, {"pipeline": ["A segment cannot move to another pipeline."]})
+    segment.refresh_from_db()
+    assert (segment.pipeline_id, segment.length_km) == (line_a.pk, 2.0)
