@@ -7,6 +7,7 @@ dialect's conventions and must not import the dialect packages, which import the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
@@ -26,6 +27,13 @@ class Dialect:
     renderer_classes: tuple[type[BaseRenderer], ...] = (ORJSONRenderer,)
     parser_classes: tuple[type[BaseParser], ...] = _JSON_PARSERS
     field_selection: bool = False  # ``?fields=a,b`` trims each object to those fields
+    single_envelope: bool = False  # single objects as ``{data, message}`` (sqal)
+
+    def present_one(self, data: Any, *, message: str | None = None) -> Any:
+        """One object as this dialect answers it: as is, or ``{data, message}``."""
+        if self.single_envelope:
+            return {"data": data, "message": message or "Success"}
+        return data
 
 
 DIALECTS: dict[str, Dialect] = {
@@ -38,6 +46,7 @@ DIALECTS: dict[str, Dialect] = {
         pagination.SqalPagination,
         renderer_classes=(CamelCaseORJSONRenderer,),
         parser_classes=(CamelCaseORJSONParser, FormParser, MultiPartParser),
+        single_envelope=True,
     ),
 }
 

@@ -16,6 +16,7 @@ from django.urls import URLPattern, path, re_path
 from rest_framework.routers import SimpleRouter
 
 ALT_SUFFIX = "--alt"
+UNDERSCORE_SUFFIX = "--underscore"
 
 
 def other_form(route: str) -> str:
@@ -45,10 +46,26 @@ def _toggle_regex(regex: str) -> str:
 
 
 class DialectRouter(SimpleRouter):
-    """A DRF router whose routes also answer in the other slash form (``trailing_slash``: the written one)."""
+    """A DRF router whose routes also answer in the other slash form (``trailing_slash``: the written one).
+
+    An extra action written with hyphens (``url_path="mark-false-positive"``) also answers with
+    underscores (``mark_false_positive``), as the documents' original servers did; the underscore
+    route is named ``<name>--underscore`` and, like the other slash form, left out of the schema.
+    """
 
     def __init__(self, *, trailing_slash: bool = True) -> None:
         super().__init__(trailing_slash=trailing_slash)
+
+    def get_routes(self, viewset: Any) -> list[Any]:
+        tail = "{trailing_slash}$"
+        routes = []
+        for route in super().get_routes(viewset):
+            routes.append(route)
+            head, _, segment = route.url.removesuffix(tail).rpartition("/")
+            if route.name and route.url.endswith(tail) and "-" in segment and "{" not in segment:
+                underscored = f"{head}/{segment.replace('-', '_')}{tail}"
+                routes.append(route._replace(url=underscored, name=f"{route.name}{UNDERSCORE_SUFFIX}"))
+        return routes
 
     def get_urls(self) -> list[URLPattern]:
         urls = []

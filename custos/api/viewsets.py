@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
-from rest_framework import mixins, viewsets
+from rest_framework import generics, mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -53,6 +53,10 @@ class DialectAPIView(DialectMixin, APIView):
 
 
 class DialectViewSet(DialectMixin, viewsets.GenericViewSet):
+    pass
+
+
+class DialectGenericView(DialectMixin, generics.GenericAPIView):
     pass
 
 

@@ -9,16 +9,17 @@ advisory lock on PostgreSQL; SQLite's single writer otherwise), so the chain nev
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from custos.audit.models import AuditLog
+from custos.kernel.context import WriteContext, client_ip
+
+__all__ = ["WriteContext", "audit_changes", "audit_record", "audit_verify", "client_ip"]
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x43555354  # "CUST": the advisory lock that serialises appends on PostgreSQL
@@ -50,30 +51,6 @@ def compute_hash(row: AuditLog) -> str:
     return hashlib.sha256(row.previous_hash.encode() + _canonical(row)).hexdigest()
 
 
-def client_ip(request: Any) -> str | None:
-    """The caller's address: ``REMOTE_ADDR``, or the ``X-Forwarded-For`` hop written by our own proxies
-    when ``TRUSTED_PROXY_COUNT`` says how many there are (a client cannot forge it then)."""
-    if request is None:
-        return None
-    meta = getattr(request, "META", {})
-    candidate = meta.get("REMOTE_ADDR")
-    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
-    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies and len(forwarded) >= proxies:
-        candidate = forwarded[-proxies]
-    try:
-        return str(ipaddress.ip_address(candidate)) if candidate else None
-    except ValueError:
-        return None
-
-
-def _actor_fields(actor: Any, actor_type: str | None) -> tuple[str, str, str]:
-    if actor is None or not getattr(actor, "is_authenticated", True):
-        return actor_type or ("system" if actor is None else "anonymous"), "", ""
-    kind = actor_type or ("user" if hasattr(actor, "email") else type(actor).__name__.lower())
-    return kind, str(getattr(actor, "pk", "") or ""), str(actor)[:255]
-
-
 def audit_organization_id(target: Any) -> Any:
     """The organization a resource belongs to (for the audit row's tenancy), or ``None``.
 
@@ -102,8 +79,7 @@ def audit_update(
     action: str = "UPDATE",
     **audit_kwargs: Any,
 ) -> Any:
-    """Apply ``values`` to ``instance``, save it and record one audit row of what changed
-    (``{field: {"old", "new"}}``), in one transaction. The organization defaults to the instance's."""
+    """TRANSITIONAL (removed once every app uses ``custos.audit.writes.audited_update``)."""
     changes = audit_changes({name: getattr(instance, name) for name in values}, values)
     audit_kwargs.setdefault("organization_id", getattr(instance, "organization_id", None))
     with transaction.atomic():
@@ -132,28 +108,40 @@ class ChainReport:
 
 
 def audit_record(
+    ctx: WriteContext | None = None,
     *,
-    actor: Any,
     action: str,
     resource_type: str,
     resource_id: Any = "",
     resource_name: str = "",
     changes: dict[str, Any] | None = None,
     organization_id: Any = None,
-    request: Any = None,
     success: bool = True,
     error_message: str = "",
-    actor_type: str | None = None,
     target: Any = None,
+    actor: Any = None,
+    request: Any = None,  # TRANSITIONAL: removed once every caller passes ctx
+    actor_type: str | None = None,  # TRANSITIONAL
 ) -> AuditLog:
     """Append one audit row (in the caller's transaction).
 
-    ``target`` (optional) is the object acted on: when ``organization_id`` is not given it is derived
-    from it (``audit_organization_id``), so every row of a tenant's resource is visible to that tenant.
+    ``ctx`` says who acted and from where (``None``: the platform). ``actor`` names a user when there
+    is no context yet (a failed login names the account it tried). ``target`` (optional) is the object
+    acted on: when ``organization_id`` is not given it is derived from it (``audit_organization_id``),
+    so every row of a tenant's resource is visible to that tenant.
     """
+    if ctx is None and request is not None and actor_type != "system":
+        ctx = WriteContext.from_request(request)
+        if actor is not None and ctx.user is None and getattr(actor, "is_authenticated", False):
+            ctx = WriteContext(
+                user=actor, client_ip=ctx.client_ip, user_agent=ctx.user_agent, request_id=ctx.request_id
+            )
+    if ctx is None:
+        ctx = WriteContext.for_user(actor) if actor is not None else WriteContext.system()
     if organization_id is None:
         organization_id = audit_organization_id(target)
-    kind, actor_id, label = _actor_fields(actor, actor_type)
+        if organization_id is None:
+            organization_id = ctx.organization_id
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
@@ -164,17 +152,17 @@ def audit_record(
             sequence=sequence,
             timestamp=timezone.now(),
             organization_id=organization_id,
-            actor_type=kind,
-            actor_id=actor_id,
-            actor_label=label,
+            actor_type=ctx.actor_type,
+            actor_id=ctx.actor_id,
+            actor_label=ctx.actor_label,
             action=action,
             resource_type=resource_type,
             resource_id=str(resource_id or ""),
             resource_name=str(resource_name or "")[:255],
             changes=orjson.loads(orjson.dumps(changes or {}, default=str)),
-            ip_address=client_ip(request),
-            user_agent=(request.META.get("HTTP_USER_AGENT", "") if request is not None else "")[:1000],
-            request_id=getattr(request, "request_id", "") if request is not None else "",
+            ip_address=ctx.client_ip,
+            user_agent=ctx.user_agent[:1000],
+            request_id=ctx.request_id[:128],
             success=success,
             error_message=error_message,
             previous_hash=previous,

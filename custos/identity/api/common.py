@@ -6,11 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 
-from custos.api.viewsets import DialectMixin
+from custos.api.viewsets import DialectGenericView
 from custos.identity import services
 from custos.identity.api.serializers import AccessRefreshPairSerializer, RefreshSerializer
 from custos.identity.authentication import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
@@ -19,10 +18,6 @@ from custos.identity.throttles import LoginThrottle, RefreshThrottle
 from custos.identity.tokens import SESSION_CLAIM, TokenPair
 
 REFRESH_COOKIE_PATH = "/api/auth"
-
-
-class DialectGenericView(DialectMixin, generics.GenericAPIView):
-    pass
 
 
 class PublicFormView(DialectGenericView):
