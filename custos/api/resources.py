@@ -50,7 +50,7 @@ from custos.api.tenancy import current_organization_id, visible_org_ids
 from custos.api.viewsets import DialectMixin
 from custos.audit.writes import ROLE_MESSAGE
 from custos.kernel.context import WriteContext
-from custos.kernel.errors import NotFound, PermissionDenied, ValidationFailed
+from custos.kernel.errors import NotFound, PermissionDenied, ValidationFailed, does_not_exist
 from custos.orgs.choices import WRITE_ROLES
 from custos.orgs.selectors import role_of
 
@@ -75,7 +75,7 @@ class Parent:
     url_kwarg: str | None = None
 
     def missing(self, value: Any) -> ValidationFailed:
-        return ValidationFailed(field_errors={self.field: [f'Invalid pk "{value}" - object does not exist.']})
+        return does_not_exist(self.field, value)
 
 
 def visible_object(request: Any, model: type[Model], pk: Any) -> Any:
@@ -208,10 +208,10 @@ class TenantResource(
             return
         value = data.pop(parent.field)
         if getattr(value, "pk", value) != getattr(instance, f"{parent.field}_id"):
-            noun = type(instance)._meta.verbose_name
-            raise ValidationFailed(
-                field_errors={parent.field: [f"A {noun} cannot move to another {parent.field.replace('_', ' ')}."]}
-            )
+            noun = str(type(instance)._meta.verbose_name)
+            article = "An" if noun[:1].lower() in "aeiou" else "A"
+            message = f"{article} {noun} cannot move to another {parent.field.replace('_', ' ')}."
+            raise ValidationFailed(field_errors={parent.field: [message]})
 
     # --- input and presentation ---------------------------------------------------------------
 

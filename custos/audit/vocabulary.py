@@ -42,11 +42,16 @@ def action_display(action: str) -> str:
     return canonical_action(action).replace("_", " ").capitalize()
 
 
+# Where a document names an entity otherwise than its class name (pipeline activity logs).
+PIPELINE_NAMES = {"MonitoringConfiguration": "configuration", "PipelineSegment": "segment"}
+_PIPELINE_ENTITIES = {name: entity for entity, name in PIPELINE_NAMES.items()}
+
+
 def present(dialect: str, *, action: str, resource_type: str) -> tuple[str, str]:
     """(action, resource_type) as ``dialect``'s document writes them."""
     verb, entity = canonical_action(action), canonical_entity(resource_type)
     if dialect == "pipeline":
-        return verb.lower(), snake(entity)
+        return verb.lower(), PIPELINE_NAMES.get(entity, snake(entity))
     return verb, entity
 
 
@@ -57,5 +62,5 @@ def stored_forms_of_action(value: str) -> list[str]:
 
 def stored_forms_of_entity(value: str) -> list[str]:
     """Every stored spelling of an entity a filter value may match, old rows' snake case included."""
-    entity = canonical_entity(value)
+    entity = _PIPELINE_ENTITIES.get(value.lower()) or canonical_entity(value)
     return sorted({entity, snake(entity)})

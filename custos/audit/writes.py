@@ -84,20 +84,29 @@ def publish_write(ctx: WriteContext, instance: Any, *, action: str, fields: Iter
 
 def audited_create(
     ctx: WriteContext,
-    model: type[M],
+    model: type[M] | M,
     *,
-    values: dict[str, Any],
+    values: dict[str, Any] | None = None,
     roles: Collection[str] | None = WRITE_ROLES,
     audit_values: dict[str, Any] | None = None,
     event: bool = True,
 ) -> M:
-    """Create ``model(**values)`` in ``values["organization_id"]`` (default ``ctx.organization_id``).
-
-    The audit row's changes are ``audit_values`` (default: ``values`` without relations' objects)."""
-    values = dict(values)
-    if "organization" not in values and any(f.name == "organization" for f in model._meta.fields):
-        values.setdefault("organization_id", ctx.organization_id)
-    instance = model(**values)
+    """Create ``model(**values)`` (or save the unsaved instance ``model``, ``values`` applied to it) in
+    ``values["organization_id"]``, default ``ctx.organization_id``. The audit row's changes are
+    ``audit_values`` (default ``values``)."""
+    values = dict(values or {})
+    klass = model if isinstance(model, type) else type(model)
+    has_organization = any(f.name == "organization" for f in klass._meta.fields)
+    if isinstance(model, type):
+        if has_organization and "organization" not in values:
+            values.setdefault("organization_id", ctx.organization_id)
+        instance = model(**values)
+    else:
+        instance = model
+        for name, value in values.items():
+            setattr(instance, name, value)
+        if has_organization and instance.organization_id is None:
+            instance.organization_id = ctx.organization_id
     organization_id = audit_organization_id(instance)
     require_role(ctx, organization_id=organization_id, roles=roles)
     recorded = audit_values if audit_values is not None else values
@@ -106,7 +115,7 @@ def audited_create(
         audit_record(
             ctx,
             action="CREATE",
-            resource_type=entity_of(model),
+            resource_type=entity_of(klass),
             resource_id=instance.pk,
             resource_name=str(instance),
             changes={key: _plain(value) for key, value in recorded.items() if key != "organization_id"},

@@ -36,6 +36,12 @@ class ValidationFailed(DomainError):
     default_message = "Validation error"
 
 
+def does_not_exist(field: str, value: object) -> ValidationFailed:
+    """The error for a related object named in a body that the caller cannot see (DRF's wording): the same
+    whether it exists in another organization or not at all."""
+    return ValidationFailed(field_errors={field: [f'Invalid pk "{value}" - object does not exist.']})
+
+
 class NotFound(DomainError):
     status_code = 404
     code = "RESOURCE_NOT_FOUND"

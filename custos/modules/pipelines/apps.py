@@ -7,4 +7,4 @@ class PipelinesConfig(AppConfig):
     verbose_name = "Pipelines"
 
     def ready(self) -> None:
-        from custos.modules.pipelines import demo  # noqa: F401 - registers the demo loader
+        from custos.modules.pipelines import demo, tasks  # noqa: F401 - register the demo loader and the tasks

@@ -24,6 +24,7 @@ from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
 from custos.alerts.services import alert_raise
 from custos.audit.services import audit_record
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import ValidationFailed
 from custos.modules.pipelines import selectors, services
 from custos.modules.pipelines.choices import AlertType, PipelineStatus, ProcessingStatus, ResultStatus
@@ -65,7 +66,9 @@ def pipeline_fetch_imagery(*, pipeline_id: Any, when: datetime | None = None) ->
         }
         try:
             stored = services.image_create(
-                actor=None, pipeline=pipeline, data=data, upload=ContentFile(image.geotiff, name="fetched.tif")
+                WriteContext.system(organization_id=pipeline.organization_id),
+                pipeline=pipeline,
+                data={**data, "image_file": ContentFile(image.geotiff, name="fetched.tif")},
             )
         except ValidationFailed as exc:  # already fetched, or a scene that fails our checks
             logger.info("skipped a fetched image of %s: %s", pipeline.pk, exc.field_errors or exc.message)
@@ -158,6 +161,7 @@ def pipeline_detect_anomalies(*, pipeline_id: Any) -> dict[str, Any]:
                 continue
             worst = max(cluster["severities"], key=["low", "medium", "high", "critical"].index)
             alert_raise(
+                WriteContext.system(organization_id=pipeline.organization_id),
                 organization_id=pipeline.organization_id,
                 source="pipeline",
                 alert_type=AlertType.MAINTENANCE_REQUIRED,
@@ -221,7 +225,7 @@ def cleanup_old_data(*, now: datetime | None = None) -> dict[str, int]:
             source="pipeline", status=AlertStatus.RESOLVED, resolved_at__lt=data_cutoff
         ).delete()
         counts = {"images": images, "results": results, "alerts": alerts, "files": len(files)}
-        audit_record(actor=None, action="CLEANUP", resource_type="PipelineData", changes=counts)
+        audit_record(WriteContext.system(), action="CLEANUP", resource_type="PipelineData", changes=counts)
         transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
     return counts
 

@@ -18,7 +18,8 @@ from pyproj import Transformer
 
 from custos.alerts.choices import SEVERITY_RANK
 from custos.alerts.services import alert_raise
-from custos.audit.services import audit_record
+from custos.audit.writes import audited_action
+from custos.kernel.context import WriteContext
 from custos.modules.pipelines import geometry
 from custos.modules.pipelines.analysis.engine import Detection, analyze_scene
 from custos.modules.pipelines.analysis.scene import corridor_from_route
@@ -107,6 +108,7 @@ def _raise_alerts(image: SatelliteImage, results: list[AnalysisResult], configur
         if result.confidence_score < configuration.confidence_threshold and result.severity != "critical":
             continue
         alert = alert_raise(
+            WriteContext.system(organization_id=image.organization_id),
             organization_id=image.organization_id,
             source="pipeline",
             alert_type=ALERT_FOR_ANALYSIS[result.analysis_type],
@@ -177,7 +179,7 @@ def _retire_unreviewed(image: SatelliteImage) -> None:
     ).filter(raw_data__has_key="engine")
     for result in stale.select_related("alert"):
         if result.alert is not None and not result.alert.is_resolved:
-            alert_resolve(alert=result.alert, actor=None, notes="Superseded by a new analysis of the image.")
+            alert_resolve(WriteContext.system(), result.alert, notes="Superseded by a new analysis of the image.")
     stale.delete()
 
 
@@ -196,32 +198,40 @@ def _already_reviewed(detection: Detection, kept: list[tuple[str, list[float]]])
     return any(kind == detection.analysis_type and (row - r) ** 2 + (col - c) ** 2 <= 4.0 for kind, (r, c) in kept)
 
 
+def _fail(image: SatelliteImage, reason: str) -> dict[str, Any]:
+    SatelliteImage.objects.filter(pk=image.pk).update(
+        processing_status=ProcessingStatus.FAILED, processing_error=reason[:2000], updated_at=timezone.now()
+    )
+    return {"image_id": str(image.pk), "status": "failed", "error": reason}
+
+
 def image_analyze(*, image_id: Any) -> dict[str, Any]:
+    """Analyse the stored raster of an image (in a worker). Whatever goes wrong, the image ends ``failed``
+    with the reason, never ``processing``; a completed image is not analysed again."""
     image = SatelliteImage.objects.select_related("pipeline").get(pk=image_id)
     if image.processing_status == ProcessingStatus.COMPLETED:
         return {"image_id": str(image.pk), "status": "completed", "results": image.results.count(), "skipped": True}
     if not image.image_file:
-        image.processing_status, image.processing_error = ProcessingStatus.FAILED, "The image has no raster file."
-        image.save(update_fields=["processing_status", "processing_error", "updated_at"])
-        return {"image_id": str(image.pk), "status": "failed", "error": image.processing_error}
+        return _fail(image, "The image has no raster file.")
     SatelliteImage.objects.filter(pk=image.pk).update(processing_status=ProcessingStatus.PROCESSING)
-    configuration = configuration_for(image.pipeline)
     try:
-        current = _read(image, configuration)
-        corridor = corridor_from_route(
-            current.scene.shape,
-            current.route_px,
-            pixel_size_m=current.scene.pixel_size_m,
-            buffer_m=configuration.buffer_m,
-        )
-        previous = _previous_scene(image, configuration, current)
-        detections = analyze_scene(current.scene, corridor, previous=previous, facilities=current.facilities_px)
-    except (ValueError, OSError) as exc:
-        logger.warning("analysis of image %s failed: %s", image.pk, exc)
-        SatelliteImage.objects.filter(pk=image.pk).update(
-            processing_status=ProcessingStatus.FAILED, processing_error=str(exc)[:2000]
-        )
-        return {"image_id": str(image.pk), "status": "failed", "error": str(exc)}
+        return _analyze(image)
+    except Exception as exc:  # every failure is recorded on the image; the caller (a Job) records it too
+        logger.warning("analysis of image %s failed: %s", image.pk, exc, exc_info=not isinstance(exc, ValueError))
+        return _fail(image, getattr(exc, "message", None) or str(exc) or type(exc).__name__)
+
+
+def _analyze(image: SatelliteImage) -> dict[str, Any]:
+    configuration = configuration_for(image.pipeline)
+    current = _read(image, configuration)
+    corridor = corridor_from_route(
+        current.scene.shape,
+        current.route_px,
+        pixel_size_m=current.scene.pixel_size_m,
+        buffer_m=configuration.buffer_m,
+    )
+    previous = _previous_scene(image, configuration, current)
+    detections = analyze_scene(current.scene, corridor, previous=previous, facilities=current.facilities_px)
     to_wgs84 = _to_wgs84(current.scene.crs)
     with transaction.atomic():
         _retire_unreviewed(image)
@@ -243,14 +253,12 @@ def image_analyze(*, image_id: Any) -> dict[str, Any]:
             "previous_used": previous is not None,
         }
         image.save(update_fields=["processing_status", "processing_error", "metadata", "updated_at"])
-        audit_record(
-            actor=None,
+        audited_action(
+            WriteContext.system(organization_id=image.organization_id),
+            image,
             action="ANALYZE",
-            resource_type="SatelliteImage",
-            resource_id=image.pk,
-            resource_name=str(image),
             changes={"results": len(results), "alerts": len(alerts)},
-            organization_id=image.organization_id,
+            roles=None,
         )
         alert_ids = [alert.pk for alert in alerts]
         if configuration.email_notifications and alert_ids:

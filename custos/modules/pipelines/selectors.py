@@ -30,6 +30,17 @@ def recent_images(*, pipeline: Pipeline, days: int) -> QuerySet[SatelliteImage]:
     return SatelliteImage.objects.filter(pipeline=pipeline, image_date__gte=since).order_by("-image_date")
 
 
+def latest_image(*, pipeline: Pipeline) -> SatelliteImage | None:
+    """The pipeline's most recent image (by acquisition date), with its result count."""
+    return (
+        SatelliteImage.objects.filter(pipeline=pipeline)
+        .select_related("pipeline")
+        .annotate(result_count=Count("results"))
+        .order_by("-image_date", "-created_at")
+        .first()
+    )
+
+
 def analysis_summary(*, pipeline: Pipeline) -> dict[str, Any]:
     results = AnalysisResult.objects.filter(satellite_image__pipeline=pipeline)
     since = timezone.now() - timedelta(days=30)

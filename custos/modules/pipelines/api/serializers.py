@@ -117,6 +117,10 @@ class SegmentWriteSerializer(serializers.Serializer):
     segment_number = serializers.IntegerField(min_value=1)
     length_km = serializers.FloatField(min_value=0.0)
     geometry = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON LineString")
+    start_lat = serializers.FloatField(required=False, min_value=-90, max_value=90, help_text="Flat start/end (chord)")
+    start_lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    end_lat = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    end_lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
     monitoring_frequency_hours = serializers.IntegerField(min_value=1, max_value=8760, required=False)
     last_monitored = serializers.DateTimeField(required=False, allow_null=True)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices, required=False)
@@ -291,6 +295,8 @@ class AnalysisResultWriteSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=RiskLevel.choices)
     detected_location = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON Point")
     affected_area = GeoJSONField(required=False, allow_null=True, help_text="GeoJSON Polygon")
+    detected_lat = serializers.FloatField(required=False, min_value=-90, max_value=90, help_text="Flat location")
+    detected_lon = serializers.FloatField(required=False, min_value=-180, max_value=180)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     raw_data = serializers.DictField(required=False)
     verification_notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -331,7 +337,13 @@ class AnalysisResultSerializer(serializers.ModelSerializer):
 
 
 class ReviewSerializer(serializers.Serializer):
+    """``verification_notes`` (the model's field) or ``notes``."""
+
+    verification_notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {"notes": attrs.get("verification_notes") or attrs.get("notes", "")}
 
 
 class CreateAlertSerializer(serializers.Serializer):
@@ -368,6 +380,7 @@ class PipelineAlertSerializer(serializers.Serializer):
 
 class PipelineAlertWriteSerializer(serializers.Serializer):
     analysis_result = serializers.UUIDField(required=False, allow_null=True)
+    pipeline = serializers.UUIDField(required=False, allow_null=True, help_text="The source when no result is named")
     alert_type = serializers.ChoiceField(choices=AlertType.choices)
     priority = serializers.ChoiceField(choices=RiskLevel.choices)
     message = serializers.CharField(max_length=5000)

@@ -196,16 +196,29 @@ def test_manual_alert_and_filters(monitored, alice, client_for):
     for priority in ("low", "critical", "medium"):
         created = client.post(
             "/api/alerts/",
-            {"alert_type": "maintenance_required", "priority": priority, "message": f"valve check {priority}"},
+            {
+                "pipeline": str(monitored.pk),
+                "alert_type": "maintenance_required",
+                "priority": priority,
+                "message": f"valve check {priority}",
+            },
             format="json",
         )
         assert created.status_code == 201, created.content
+        assert created.json()["pipeline"] == str(monitored.pk)
     ordered = client.get("/api/alerts/?ordering=-priority").json()["results"]
     assert [row["priority"] for row in ordered] == ["critical", "medium", "low"]
     assert client.get("/api/alerts/?priority=critical").json()["count"] == 1
     assert client.get("/api/alerts/?is_resolved=false").json()["count"] == 3
     bad = client.post("/api/alerts/", {"alert_type": "meteor", "priority": "low", "message": "x"}, format="json")
     assert (bad.status_code, bad.json()) == (400, {"alert_type": ['"meteor" is not a valid choice.']})
+    sourceless = client.post(
+        "/api/alerts/", {"alert_type": "maintenance_required", "priority": "low", "message": "x"}, format="json"
+    )
+    assert (sourceless.status_code, sourceless.json()) == (
+        400,
+        {"non_field_errors": ["Name the alert's source: an analysis_result or a pipeline."]},
+    )
     assert Alert.objects.count() == 3
 
 

@@ -70,24 +70,34 @@ def test_create_measures_the_route_and_answers_geojson(alice, org_a, client_for)
     )
 
 
-def test_flat_start_and_end_fields_make_the_route(alice, client_for):
-    response = client_for(alice).post(
-        "/api/pipelines/",
-        {
-            "name": "Flat",
-            "diameter_mm": 300,
-            "material": "plastic",
-            "start_lat": 0.0,
-            "start_lon": 0.0,
-            "end_lat": 0.0,
-            "end_lon": 0.1,
-            "length_km": 11.0,
-        },
-        format="json",
-    )
+@pytest.mark.parametrize(("given", "stored"), [(11.132, 11.132), (15.0, 15.0), (None, 11.132)])
+def test_flat_start_and_end_fields_make_a_chord_whose_length_is_at_least_its_own(alice, client_for, given, stored):
+    """The equator chord from (0, 0) to (0, 0.1) measures 11.132 km; a real line is at least that long."""
+    body = {
+        "name": "Flat",
+        "diameter_mm": 300,
+        "material": "plastic",
+        "start_lat": 0.0,
+        "start_lon": 0.0,
+        "end_lat": 0.0,
+        "end_lon": 0.1,
+    }
+    if given is not None:
+        body["length_km"] = given
+    response = client_for(alice).post("/api/pipelines/", body, format="json")
     assert response.status_code == 201, response.content
-    body = response.json()
-    assert (body["route"], body["length_km"]) == (EQUATOR_ROUTE, 11.0)
+    assert (response.json()["route"], response.json()["length_km"]) == (EQUATOR_ROUTE, stored)
+
+
+def test_a_chord_length_shorter_than_the_chord_is_refused(alice, client_for):
+    body = {"name": "Flat", "diameter_mm": 300, "material": "plastic", "length_km": 11.0}
+    body.update(start_lat=0.0, start_lon=0.0, end_lat=0.0, end_lon=0.1)
+    response = client_for(alice).post("/api/pipelines/", body, format="json")
+    assert (response.status_code, response.json()) == (
+        400,
+        {"length_km": ["11.0 km is shorter than the straight line between the ends (11.132 km)."]},
+    )
+    assert not Pipeline.objects.filter(name="Flat").exists()
 
 
 @pytest.mark.parametrize(
@@ -346,6 +356,9 @@ def test_a_segment_cannot_move_to_another_pipeline(line_a, alice, client_for):
     same = client.patch(f"/api/segments/{segment.pk}/", {"pipeline": str(line_a.pk), "length_km": 2}, format="json")
     assert (same.status_code, same.json()["length_km"]) == (200, 2.0)
     moved = client.patch(f"/api/segments/{segment.pk}/", {"pipeline": other, "length_km": 3}, format="json")
-    assert (moved.status_code, moved.json()) == (400, {"pipeline": ["A segment cannot move to another pipeline."]})
+    assert (moved.status_code, moved.json()) == (
+        400,
+        {"pipeline": ["A pipeline segment cannot move to another pipeline."]},
+    )
     segment.refresh_from_db()
     assert (segment.pipeline_id, segment.length_km) == (line_a.pk, 2.0)
