@@ -259,3 +259,26 @@ class TenantResource(
         instance = self.get_object()
         self.writes.delete(self.ctx.within(instance.organization_id), instance)
         return Response(status=204)
+
+
+class TenantAggregate(DialectMixin, viewsets.GenericViewSet):
+    """Read-only figures over the caller's organizations (dashboards, summaries): no object is served,
+    so ``get_queryset`` answers nothing; actions compute from ``self.org_ids``, the organizations the
+    request may read. ``queryset`` names the model for the schema only."""
+
+    pagination_class = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__ or "get_object" in cls.__dict__:
+            raise TypeError(f"{cls.__qualname__}: an aggregate serves figures over self.org_ids, never objects.")
+
+    def get_queryset(self) -> QuerySet:
+        return super().get_queryset().none()
+
+    def get_object(self) -> Any:
+        raise NotFound()
+
+    @property
+    def org_ids(self) -> list[Any]:
+        return visible_org_ids(self.request)

@@ -2,9 +2,9 @@
 
 ``BaseModel`` gives every table a UUID primary key (no enumeration) and creation/update times.
 ``OrgOwnedModel`` ties a row to its organization. Tenancy is enforced by structure in the API layer:
-``custos.api.viewsets.TenantViewSet`` builds every queryset from ``for_orgs(<the caller's
-organizations>)``, so a view cannot list or fetch another tenant's row (it is a 404), and writes take
-the organization from the caller, never from the request body.
+``custos.api.resources.TenantResource`` narrows every queryset to the caller's organizations after any
+hook of the subclass, so a view cannot list or fetch another tenant's row (it is a 404), and writes take
+the organization from the caller or the parent, never from the request body.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from custos.alerts.choices import SEVERITY_RANK
 from custos.alerts.services import alert_raise
 from custos.audit.writes import audited_action
 from custos.kernel.context import WriteContext
+from custos.kernel.errors import DomainError
 from custos.modules.pipelines import geometry
 from custos.modules.pipelines.analysis.engine import Detection, analyze_scene
 from custos.modules.pipelines.analysis.scene import corridor_from_route
@@ -217,7 +218,8 @@ def image_analyze(*, image_id: Any) -> dict[str, Any]:
     try:
         return _analyze(image)
     except Exception as exc:  # every failure is recorded on the image; the caller (a Job) records it too
-        logger.warning("analysis of image %s failed: %s", image.pk, exc, exc_info=not isinstance(exc, ValueError))
+        expected = isinstance(exc, (ValueError, OSError, DomainError))
+        logger.warning("analysis of image %s failed: %s", image.pk, exc, exc_info=not expected)
         return _fail(image, getattr(exc, "message", None) or str(exc) or type(exc).__name__)
 
 

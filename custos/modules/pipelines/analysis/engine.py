@@ -96,7 +96,8 @@ def _regions(
     rows, cols = corridor.rows[picked], corridor.cols[picked]
     for members in _candidate_groups(rows, cols):
         r0, c0 = int(rows[members].min()), int(cols[members].min())
-        canvas = np.full((int(rows[members].max()) - r0 + 1, int(cols[members].max()) - c0 + 1), -1, np.int64)
+        # corridor indices (int32: a corridor is far below 2**31 px) on the group's box, -1 elsewhere
+        canvas = np.full((int(rows[members].max()) - r0 + 1, int(cols[members].max()) - c0 + 1), -1, np.int32)
         canvas[rows[members] - r0, cols[members] - c0] = picked[members]
         labels, _count = ndimage.label(canvas >= 0, structure=_EIGHT_CONNECTED)
         for index, slices in enumerate(ndimage.find_objects(labels), start=1):

@@ -36,6 +36,39 @@ class Scene:
 
 
 @dataclass
+class CorridorScene(Scene):
+    """A scene of which only the corridor pixels were read (``imagery.read_corridor``): every band is a
+    1-D array in the order of ``rows``/``cols`` (a ``Corridor``'s pixels) on a grid of ``grid_shape``.
+    ``gather`` gives those arrays back for that corridor, or any subset of its pixels; asking for a
+    pixel that was not read is a ``ValueError``."""
+
+    grid_shape: tuple[int, int] = (0, 0)
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
+    cols: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.grid_shape
+
+    def gather(self, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+        if (rows is self.rows and cols is self.cols) or (
+            np.array_equal(rows, self.rows) and np.array_equal(cols, self.cols)
+        ):
+            return dict(self.bands)
+        if np.size(rows) == 0:
+            return {name: band[:0] for name, band in self.bands.items()}
+        width = self.grid_shape[1]
+        held = self.rows.astype(np.int64) * width + self.cols
+        order = np.argsort(held, kind="stable")
+        wanted = np.asarray(rows, dtype=np.int64) * width + np.asarray(cols)
+        where = np.minimum(np.searchsorted(held[order], wanted), max(held.size - 1, 0))
+        if held.size == 0 or not np.array_equal(held[order][where], wanted):
+            raise ValueError("pixels outside the corridor that was read were asked for")
+        positions = order[where]
+        return {name: band[positions] for name, band in self.bands.items()}
+
+
+@dataclass
 class Corridor:
     """The pixels within ``buffer_m`` of the pipe, as coordinate lists, with their distance to it.
 

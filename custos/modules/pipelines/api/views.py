@@ -15,9 +15,7 @@ from rest_framework.response import Response
 
 from custos.alerts.choices import SEVERITY_RANK, AlertStatus
 from custos.alerts.models import Alert
-from custos.api.resources import Parent, TenantResource, Writes
-from custos.api.tenancy import visible_org_ids
-from custos.api.viewsets import DialectViewSet
+from custos.api.resources import Parent, TenantAggregate, TenantResource, Writes
 from custos.kernel.errors import NotFound, ValidationFailed
 from custos.modules.pipelines import selectors, services
 from custos.modules.pipelines.api import serializers as s
@@ -252,26 +250,25 @@ class PipelineAlertViewSet(TenantResource):
         return self.get_paginated_response(s.PipelineAlertSerializer(page, many=True).data)
 
 
-class DashboardViewSet(DialectViewSet):
+class DashboardViewSet(TenantAggregate):
     """``/api/dashboard/...`` of the pipeline document: aggregates over the caller's organizations."""
 
     dialect = "pipeline"
-    pagination_class = None
-    queryset = Pipeline.objects.none()  # for the schema generator; every action scopes its own data
+    queryset = Pipeline.objects.all()
 
     @extend_schema(responses=s.DashboardStatsSerializer)
     @action(detail=False, methods=["get"])
     def stats(self, request: Request) -> Response:
-        return Response(selectors.dashboard_stats(org_ids=visible_org_ids(request)))
+        return Response(selectors.dashboard_stats(org_ids=self.org_ids))
 
     @extend_schema(responses=s.RecentActivitySerializer)
     @action(detail=False, methods=["get"], url_path="recent-activity")
     def recent_activity(self, request: Request) -> Response:
-        activity = selectors.recent_activity(org_ids=visible_org_ids(request))
+        activity = selectors.recent_activity(org_ids=self.org_ids)
         return Response(s.RecentActivitySerializer(activity).data)
 
     @extend_schema(responses=s.PipelineHealthSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="pipeline-health")
     def pipeline_health(self, request: Request) -> Response:
-        rows = selectors.pipeline_health(org_ids=visible_org_ids(request))
+        rows = selectors.pipeline_health(org_ids=self.org_ids)
         return Response(s.PipelineHealthSerializer(rows, many=True).data)

@@ -8,7 +8,6 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
 from custos.alerts.services import alert_raise, alert_resolve
 from custos.audit.writes import audited_create, audited_delete, audited_update, require_role
@@ -77,15 +76,10 @@ def _review(ctx: WriteContext, result: AnalysisResult, *, status: str, notes: st
 
 
 def result_verify(ctx: WriteContext, result: AnalysisResult, *, notes: str = "") -> AnalysisResult:
-    """A confirmed finding: ``verified``, or ``alert_created`` while its alert is open (the link stays)."""
+    """A confirmed finding is ``verified``, also when it already raised an alert (the link stays)."""
     if result.status in CLOSED:
         raise Conflict(f"A result that is {result.status} cannot be verified.")
-    open_alert = (
-        result.alert_id is not None
-        and Alert.objects.filter(pk=result.alert_id).exclude(status=AlertStatus.RESOLVED).exists()
-    )
-    status = ResultStatus.ALERT_CREATED if open_alert else ResultStatus.VERIFIED
-    return _review(ctx, result, status=status, notes=notes, action="VERIFY")
+    return _review(ctx, result, status=ResultStatus.VERIFIED, notes=notes, action="VERIFY")
 
 
 def result_mark_false_positive(ctx: WriteContext, result: AnalysisResult, *, notes: str = "") -> AnalysisResult:

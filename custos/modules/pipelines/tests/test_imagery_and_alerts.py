@@ -171,9 +171,15 @@ def test_other_organizations_see_no_imagery_results_or_alerts(analysed, bob, cli
 def test_review_actions_and_alert_lifecycle(analysed, amir, client_for):
     client = client_for(amir)
     result = AnalysisResult.objects.filter(alert__isnull=False).first()
-    verified = client.post(f"/api/analysis-results/{result.pk}/verify/", {"notes": "seen on site"}, format="json")
+    verified = client.post(
+        f"/api/analysis-results/{result.pk}/verify/", {"verification_notes": "seen on site"}, format="json"
+    )
     assert verified.status_code == 200
-    assert (verified.json()["status"], verified.json()["verification_notes"]) == ("alert_created", "seen on site")
+    assert (verified.json()["status"], verified.json()["verification_notes"], verified.json()["alert"]) == (
+        "verified",
+        "seen on site",
+        str(result.alert_id),
+    )
     again = client.post(f"/api/analysis-results/{result.pk}/create-alert/")
     assert (again.status_code, again.json()) == (409, {"detail": "An alert already exists for this result."})
     false_positive = client.post(
