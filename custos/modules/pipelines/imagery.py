@@ -46,7 +46,7 @@ DEFAULT_LIMITS = {
     "DECOMPRESSED_BYTES": 1024**3,  # width x height x the bytes of every band's data type
     "BLOCK_BYTES": 32 * 1024**2,  # one TIFF block (tile or strip) once decompressed
 }
-GDAL_READ_CACHE_MB = 64  # GDAL's block cache while we read (its default is 5 % of RAM)
+GDAL_READ_CACHE_MB = 32  # GDAL's block cache while we read (its default is 5 % of RAM)
 READ_TILE_PX = 512  # analysis reads the corridor window in tiles of at most this many px a side
 # Band descriptions seen in the wild, mapped to our names.
 ALIASES = {
@@ -294,17 +294,6 @@ def inspect_upload(
                 native_bounds=tuple(float(v) for v in dataset.bounds),
                 thumbnail=thumbnail,
             )
-    except RasterioError as exc:
-        raise _fail(f"The raster cannot be read: {exc}") from None
-
-
-def thumbnail_png(data: bytes, bands: Sequence[str]) -> bytes:
-    """The thumbnail of an upload already checked by ``inspect_upload``. Superseded by
-    ``RasterInfo.thumbnail`` (no second read); kept for callers not yet moved, with the same bounded read
-    and a read error as a ``ValidationFailed``."""
-    try:
-        with _bounded_reads(), MemoryFile(data) as memory, memory.open() as dataset:
-            return _thumbnail(dataset, bands)
     except RasterioError as exc:
         raise _fail(f"The raster cannot be read: {exc}") from None
 

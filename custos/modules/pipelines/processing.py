@@ -23,7 +23,6 @@ from custos.kernel.context import WriteContext
 from custos.kernel.errors import DomainError
 from custos.modules.pipelines import geometry
 from custos.modules.pipelines.analysis.engine import Detection, analyze_scene
-from custos.modules.pipelines.analysis.scene import corridor_from_route
 from custos.modules.pipelines.choices import ALERT_FOR_ANALYSIS, ProcessingStatus, ResultStatus
 from custos.modules.pipelines.imagery import read_corridor
 from custos.modules.pipelines.models import (
@@ -226,12 +225,7 @@ def image_analyze(*, image_id: Any) -> dict[str, Any]:
 def _analyze(image: SatelliteImage) -> dict[str, Any]:
     configuration = configuration_for(image.pipeline)
     current = _read(image, configuration)
-    corridor = corridor_from_route(
-        current.scene.shape,
-        current.route_px,
-        pixel_size_m=current.scene.pixel_size_m,
-        buffer_m=configuration.buffer_m,
-    )
+    corridor = current.corridor
     previous = _previous_scene(image, configuration, current)
     detections = analyze_scene(current.scene, corridor, previous=previous, facilities=current.facilities_px)
     to_wgs84 = _to_wgs84(current.scene.crs)

@@ -27,9 +27,13 @@ from rasterio.windows import from_bounds
 
 from custos.modules.pipelines.analysis.scene import BAND_NAMES, Scene
 from custos.modules.pipelines.analysis.synthetic import ANOMALY_TYPES, synthetic_case, write_geotiff
-from custos.modules.pipelines.imagery import _band_name
+from custos.modules.pipelines.imagery import GDAL_READ_CACHE_MB, _band_name
 
-GDAL_HTTP = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF"}
+GDAL_HTTP = {
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".tif,.tiff,.TIF",
+    "GDAL_CACHEMAX": GDAL_READ_CACHE_MB,  # GDAL's block cache is bounded here too (default: 5 % of RAM)
+}
 MAX_SYNTHETIC_PX = 1200
 
 

@@ -50,8 +50,8 @@ def _checked_raster(pipeline: Pipeline, data: dict[str, Any], upload: Any) -> tu
         )
     raster = upload.read()
     info = imagery.inspect_upload(raster, given_bands=data.get("bands"), max_bytes=max_bytes)
-    thumbnail = imagery.thumbnail_png(raster, info.bands)
-    return raster, thumbnail, info
+    imagery.require_corridor(info, pipeline.route, configuration_for(pipeline).buffer_m)
+    return raster, info.thumbnail, info
 
 
 def image_create(ctx: WriteContext, *, pipeline: Pipeline, data: dict[str, Any]) -> SatelliteImage:
