@@ -5,3 +5,6 @@ class DevicesConfig(AppConfig):
     name = "custos.devices"
     label = "devices"
     verbose_name = "Devices"
+
+    def ready(self) -> None:
+        from custos.devices import schema  # noqa: F401 - registers the OpenAPI security scheme

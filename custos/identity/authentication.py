@@ -20,10 +20,10 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from custos.audit.services import client_ip
 from custos.identity import selectors
 from custos.identity.services import api_key_touch
 from custos.identity.tokens import CSRF_CLAIM, SESSION_CLAIM, VERSION_CLAIM
+from custos.kernel.context import client_ip
 from custos.kernel.errors import DomainError
 from custos.kernel.errors import PermissionDenied as DomainPermissionDenied
 

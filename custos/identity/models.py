@@ -77,6 +77,8 @@ class AuthSession(models.Model):
     family), so a stolen refresh token stops working for both the thief and the owner.
     """
 
+    audit_entity = "Session"  # the audit vocabulary's name (custos.audit.writes.entity_of)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey("identity.User", on_delete=models.CASCADE, related_name="auth_sessions")
     device_name = models.CharField(max_length=150, blank=True)
@@ -157,7 +159,10 @@ class LoggedDevice(models.Model):
 
 
 class LoginFailure(models.Model):
-    """Failed logins per (submitted identifier, client address); a row past the limit is a lockout."""
+    """Failed logins per (account, client address); a row past the limit is a lockout.
+
+    ``identifier`` is ``user:<id>`` when the submitted identifier names an account (its e-mail address
+    or username, any letter case), else the submitted identifier itself (lower case)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     identifier = models.CharField(max_length=254)

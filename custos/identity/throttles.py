@@ -10,10 +10,15 @@ from typing import Any
 
 from rest_framework.throttling import SimpleRateThrottle
 
-from custos.audit.services import client_ip
+from custos.kernel.context import client_ip
 
 
 class _AddressThrottle(SimpleRateThrottle):
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if request.method == "OPTIONS":
+            return True  # a description of the route: neither a login attempt nor a mail sent
+        return super().allow_request(request, view)
+
     def get_ident(self, request: Any) -> str:
         # Not DRF's default, which believes any X-Forwarded-For: only our own proxies' hop counts.
         return client_ip(request) or "unknown"

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from custos.identity.models import ClearanceLevel
 from custos.orgs.choices import SubscriptionTier
 from custos.orgs.models import Organization
+from custos.orgs.selectors import memberships_visible_to
 
 
 class OrganizationFilter(django_filters.FilterSet):
@@ -21,10 +22,20 @@ class OrganizationFilter(django_filters.FilterSet):
 class UserFilter(django_filters.FilterSet):
     security_clearance_level = django_filters.ChoiceFilter(choices=ClearanceLevel.choices)
     role = django_filters.CharFilter(method="filter_role", label="Role in one of the user's organizations")
+    organization = django_filters.UUIDFilter(method="filter_organization", label="Member of this organization")
 
     class Meta:
         model = get_user_model()
         fields = ("is_active", "is_staff", "is_superuser", "is_us_person", "security_clearance_level")
 
+    # Both filters read only memberships the caller may see: a role or membership in an organization
+    # the caller is not in must not be learnt by filtering on it.
+
+    def _visible(self):
+        return memberships_visible_to(viewer=getattr(self.request, "user", None))
+
     def filter_role(self, queryset, name, value):
-        return queryset.filter(memberships__role=value.upper()).distinct()
+        return queryset.filter(id__in=self._visible().filter(role=value.upper()).values("user_id"))
+
+    def filter_organization(self, queryset, name, value):
+        return queryset.filter(id__in=self._visible().filter(organization_id=value).values("user_id"))

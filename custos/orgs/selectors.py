@@ -39,6 +39,22 @@ def is_org_admin(*, user: Any, organization: Any) -> bool:
     return role_of(user=user, organization=organization) in ADMIN_ROLES
 
 
+PLATFORM_ADMIN = "admin"
+PLATFORM_USER = "user"
+
+
+def platform_role(*, user: Any) -> str:
+    """The one coarse role of a user, as the twin document and the real-time servers show it:
+    ``admin`` for platform staff and for an OWNER/ADMIN of any of their active organizations, else
+    ``user``. Every place that maps a user to this role calls this function."""
+    if not getattr(user, "is_authenticated", False):
+        return PLATFORM_USER
+    if user.is_staff or user.is_superuser:
+        return PLATFORM_ADMIN
+    admin = Membership.objects.filter(user=user, role__in=list(ADMIN_ROLES), organization__is_active=True).exists()
+    return PLATFORM_ADMIN if admin else PLATFORM_USER
+
+
 def organization_list(*, user: Any, org_ids: list[Any] | None = None) -> QuerySet[Organization]:
     """Organizations ``user`` may see: staff all, others those they belong to (narrowed to ``org_ids``)."""
     if getattr(user, "is_staff", False):
@@ -57,20 +73,31 @@ def membership_list(*, organization: Organization) -> QuerySet[Membership]:
 
 
 def user_list(*, viewer: Any, org_ids: list[Any] | None = None) -> QuerySet:
-    """Users ``viewer`` may see: staff all, others the members of their organizations (and themselves)."""
+    """Users ``viewer`` may see: staff all, others the members of their organizations (and themselves).
+
+    Each user's ``memberships`` are prefetched (active organizations only) and, for anyone but staff,
+    narrowed to the organizations the viewer belongs to: nothing of an organization the viewer is not
+    in (its name, id or the user's role there) reaches the viewer through a user.
+    """
     user_model = get_user_model()
-    memberships = Prefetch(
-        "memberships",
-        queryset=Membership.objects.filter(organization__is_active=True)
-        .select_related("organization")
-        .order_by("created_at"),
-    )
+    shown = Membership.objects.filter(organization__is_active=True)
+    if not getattr(viewer, "is_staff", False):
+        shown = shown.filter(organization_id__in=organization_ids_for_user(user=viewer))
+    memberships = Prefetch("memberships", queryset=shown.select_related("organization").order_by("created_at"))
     queryset = user_model.objects.prefetch_related(memberships)
     if getattr(viewer, "is_staff", False) and org_ids is None:
         return queryset
     ids = org_ids if org_ids is not None else organization_ids_for_user(user=viewer)
     members = Membership.objects.filter(organization_id__in=ids).values("user_id")
     return queryset.filter(Q(id__in=members) | Q(id=viewer.pk))
+
+
+def memberships_visible_to(*, viewer: Any) -> QuerySet[Membership]:
+    """Memberships ``viewer`` may learn about: staff all, others those of their own organizations."""
+    rows = Membership.objects.all()
+    if getattr(viewer, "is_staff", False):
+        return rows
+    return rows.filter(organization_id__in=organization_ids_for_user(user=viewer))
 
 
 def shares_admin_organization(*, actor: Any, target: Any) -> bool:

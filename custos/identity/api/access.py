@@ -21,6 +21,7 @@ from custos.identity.api.serializers import (
     AccessResetConfirmSerializer,
     AccessUserSerializer,
     AvatarSerializer,
+    CurrentPasswordSerializer,
     DetailSerializer,
     EmailRequestSerializer,
     LoggedDeviceSerializer,
@@ -31,6 +32,7 @@ from custos.identity.api.serializers import (
 )
 from custos.identity.models import LoggedDevice, User
 from custos.identity.throttles import RecoveryThrottle, RegisterThrottle
+from custos.kernel.context import WriteContext
 
 UUID_REGEX = "[0-9a-fA-F-]{36}"
 
@@ -60,8 +62,13 @@ class UserViewSet(
             return User.objects.none()
         return selectors.user_list_visible(actor=self.request.user)
 
+    def get_object(self) -> Any:
+        if not self.detail:  # ``me`` (and DRF's OPTIONS metadata on it): the caller
+            return self.request.user
+        return super().get_object()
+
     def get_permissions(self) -> list[Any]:
-        if self.action == "create":
+        if self.action in ("create", "metadata"):  # public registration: its description is public too
             return [AllowAny()]
         if self.action == "list":
             return [IsAuthenticated(), IsAdminUser()]
@@ -79,13 +86,17 @@ class UserViewSet(
     def create(self, request: Any) -> Response:
         form = AccessRegisterSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        user = services.user_register(**form.validated_data, request=request, channel="access")
+        user = services.user_register(WriteContext.from_request(request), **form.validated_data, channel="access")
         return Response(AccessUserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     def _update(self, request: Any, user: Any, partial: bool) -> Response:
         form = ProfileUpdateSerializer(data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
-        user = services.user_update(user=user, actor=request.user, data=form.validated_data, request=request)
+        ctx = WriteContext.from_request(request)
+        if user.pk == request.user.pk:
+            user = services.user_update_profile(ctx, user=user, data=form.validated_data)
+        else:
+            user = services.user_update(ctx, target=user, data=form.validated_data)
         return Response(AccessUserSerializer(user, context={"request": request}).data)
 
     @extend_schema(request=ProfileUpdateSerializer, responses={200: AccessUserSerializer})
@@ -96,9 +107,16 @@ class UserViewSet(
     def partial_update(self, request: Any, pk: Any = None) -> Response:
         return self._update(request, self.get_object(), partial=True)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(request=CurrentPasswordSerializer, responses={204: None})
     def destroy(self, request: Any, pk: Any = None) -> Response:
-        services.user_delete(user=self.get_object(), actor=request.user, request=request)
+        """Deleting one's own account needs ``current_password``; staff delete others without it."""
+        target = self.get_object()
+        password = None
+        if target.pk == request.user.pk:
+            form = CurrentPasswordSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            password = form.validated_data["current_password"]
+        services.user_delete(WriteContext.from_request(request), target=target, password=password)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["GET"], responses={200: AccessUserSerializer})
@@ -114,7 +132,9 @@ class UserViewSet(
     def avatar(self, request: Any) -> Response:
         form = AvatarSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        user = services.user_set_avatar(user=request.user, avatar=form.validated_data["avatar"], request=request)
+        user = services.user_set_avatar(
+            WriteContext.from_request(request), user=request.user, avatar=form.validated_data["avatar"]
+        )
         return Response(AccessUserSerializer(user, context={"request": request}).data)
 
 
@@ -137,7 +157,7 @@ class LogoutView(PublicAccessView):
 
     @extend_schema(responses={200: DetailSerializer})
     def post(self, request: Any) -> Response:
-        services.session_logout(raw_refresh=self.form(request)["refresh"], request=request)
+        services.session_logout(WriteContext.from_request(request), raw_refresh=self.form(request)["refresh"])
         return Response({"detail": "Successfully logged out."})
 
 
@@ -151,7 +171,7 @@ class ResetPasswordRequestView(PublicAccessView):
 
     @extend_schema(responses={200: DetailSerializer})
     def post(self, request: Any) -> Response:
-        services.password_reset_request(email=self.form(request)["email"], request=request)
+        services.password_reset_request(WriteContext.from_request(request), email=self.form(request)["email"])
         return Response({"detail": RESET_SENT})
 
 
@@ -163,7 +183,7 @@ class ResetPasswordConfirmView(PublicAccessView):
     def post(self, request: Any) -> Response:
         data = self.form(request)
         services.password_reset_confirm(
-            uid=data["uid"], token=data["token"], new_password=data["new_password"], request=request
+            WriteContext.from_request(request), uid=data["uid"], token=data["token"], new_password=data["new_password"]
         )
         return Response({"detail": "Password has been reset."})
 
@@ -182,7 +202,7 @@ class EmailConfirmationRequestView(DialectGenericView):
         form.context["allow_missing"] = request.user.is_authenticated
         form.is_valid(raise_exception=True)
         email = form.validated_data["email"] or request.user.email
-        services.email_confirmation_request(email=email, request=request)
+        services.email_confirmation_request(WriteContext.from_request(request), email=email)
         return Response({"detail": CONFIRMATION_SENT})
 
 
@@ -192,7 +212,7 @@ class EmailConfirmView(PublicAccessView):
     @extend_schema(responses={200: DetailSerializer})
     def post(self, request: Any) -> Response:
         data = self.form(request)
-        services.email_confirm(uid=data["uid"], token=data["token"], request=request, activate=False)
+        services.email_confirm(WriteContext.from_request(request), uid=data["uid"], token=data["token"])
         return Response({"detail": "E-mail address confirmed."})
 
 
@@ -216,7 +236,7 @@ class LoggedDeviceViewSet(
     def create(self, request: Any) -> Response:
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
-        device = services.logged_device_create(user=request.user, data=form.validated_data, request=request)
+        device = services.logged_device_create(WriteContext.from_request(request), data=form.validated_data)
         return Response(self.get_serializer(device).data, status=status.HTTP_201_CREATED)
 
     def _update(self, request: Any, partial: bool) -> Response:
@@ -224,7 +244,7 @@ class LoggedDeviceViewSet(
         form = self.get_serializer(device, data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
         device = services.logged_device_update(
-            device=device, user=request.user, data=form.validated_data, request=request
+            WriteContext.from_request(request), device=device, data=form.validated_data
         )
         return Response(self.get_serializer(device).data)
 
@@ -236,7 +256,7 @@ class LoggedDeviceViewSet(
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Any, pk: Any = None) -> Response:
-        services.logged_device_delete(device=self.get_object(), user=request.user, request=request)
+        services.logged_device_delete(WriteContext.from_request(request), device=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -250,7 +270,7 @@ class PreRegistrationViewSet(mixins.ListModelMixin, DialectViewSet):
         return selectors.pre_registration_list()
 
     def get_permissions(self) -> list[Any]:
-        if self.action == "create":
+        if self.action in ("create", "metadata"):  # public registration: its description is public too
             return [AllowAny()]
         return [IsAuthenticated(), IsAdminUser()]
 
@@ -265,5 +285,5 @@ class PreRegistrationViewSet(mixins.ListModelMixin, DialectViewSet):
     def create(self, request: Any) -> Response:
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
-        entry = services.pre_registration_create(email=form.validated_data["email"], request=request)
+        entry = services.pre_registration_create(WriteContext.from_request(request), email=form.validated_data["email"])
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)

@@ -16,6 +16,7 @@ from custos.identity.authentication import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_C
 from custos.identity.models import ApiKey
 from custos.identity.throttles import LoginThrottle, RefreshThrottle
 from custos.identity.tokens import SESSION_CLAIM, TokenPair
+from custos.kernel.context import WriteContext
 
 REFRESH_COOKIE_PATH = "/api/auth"
 
@@ -42,10 +43,9 @@ class PairLoginView(PublicFormView):
     @extend_schema(responses={200: AccessRefreshPairSerializer})
     def post(self, request: Any) -> Response:
         data = self.form(request)
-        user = services.login_authenticate(identifier=data["identifier"], password=data["password"], request=request)
-        pair = services.session_start(
-            user=user, request=request, device_name=data.get("device_name", ""), channel=self.channel
-        )
+        ctx = WriteContext.from_request(request)
+        user = services.login_authenticate(ctx, identifier=data["identifier"], password=data["password"])
+        pair = services.session_start(ctx, user=user, device_name=data.get("device_name", ""), channel=self.channel)
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
@@ -57,7 +57,7 @@ class PairRefreshView(PublicFormView):
 
     @extend_schema(responses={200: AccessRefreshPairSerializer})
     def post(self, request: Any) -> Response:
-        pair = services.session_refresh(raw_refresh=self.form(request)["refresh"], request=request)
+        pair = services.session_refresh(WriteContext.from_request(request), raw_refresh=self.form(request)["refresh"])
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 

@@ -23,6 +23,7 @@ from custos.identity.api.serializers import (
     VerifySerializer,
 )
 from custos.identity.models import ApiKey, AuthSession
+from custos.kernel.context import WriteContext
 
 UUID_REGEX = "[0-9a-fA-F-]{36}"
 
@@ -71,19 +72,19 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectVi
     @extend_schema(request=None, responses={200: SessionSerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request: Any, pk: Any = None) -> Response:
-        session = services.session_revoke(user=request.user, session_id=self.get_object().pk, request=request)
+        session = services.session_revoke(WriteContext.from_request(request), session_id=self.get_object().pk)
         return Response(self.get_serializer(session).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Any, pk: Any = None) -> Response:
-        services.session_revoke(user=request.user, session_id=self.get_object().pk, request=request)
+        services.session_revoke(WriteContext.from_request(request), session_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: {"type": "object", "properties": {"revoked": {"type": "integer"}}}})
     @action(detail=False, methods=["post"])
     def revoke_all(self, request: Any) -> Response:
         """Log out everywhere: every session and token of the caller, this one included."""
-        count = services.sessions_revoke_all(user=request.user, request=request)
+        count = services.sessions_revoke_all(WriteContext.from_request(request), user=request.user)
         return Response({"revoked": count})
 
 
@@ -102,17 +103,17 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectVie
     def create(self, request: Any) -> Response:
         form = ApiKeyCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        issued = services.api_key_create(user=request.user, **form.validated_data, request=request)
+        issued = services.api_key_create(WriteContext.from_request(request), **form.validated_data)
         body = ApiKeySerializer(issued.api_key).data
         return Response({"key": issued.raw, **body}, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Any, pk: Any = None) -> Response:
-        services.api_key_revoke(user=request.user, key_id=self.get_object().pk, request=request)
+        services.api_key_revoke(WriteContext.from_request(request), key_id=self.get_object().pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses={200: ApiKeySerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request: Any, pk: Any = None) -> Response:
-        key = services.api_key_revoke(user=request.user, key_id=self.get_object().pk, request=request)
+        key = services.api_key_revoke(WriteContext.from_request(request), key_id=self.get_object().pk)
         return Response(ApiKeySerializer(key).data)

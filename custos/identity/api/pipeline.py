@@ -28,6 +28,7 @@ from custos.identity.api.serializers import (
 from custos.identity.errors import TokenInvalid
 from custos.identity.throttles import RecoveryThrottle, RegisterThrottle
 from custos.identity.tokens import SESSION_CLAIM, VERSION_CLAIM, decode
+from custos.kernel.context import WriteContext
 
 
 class PublicView(PublicFormView):
@@ -40,7 +41,7 @@ class UserCreateView(PublicView):
 
     @extend_schema(responses={201: PipelineUserSerializer})
     def post(self, request: Any) -> Response:
-        user = services.user_register(**self.form(request), request=request, channel="pipeline")
+        user = services.user_register(WriteContext.from_request(request), **self.form(request), channel="pipeline")
         return Response(PipelineUserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -49,6 +50,9 @@ class MeView(DialectGenericView):
     permission_classes = (IsAuthenticated,)
     serializer_class = ProfileUpdateSerializer
 
+    def get_object(self) -> Any:
+        return self.request.user  # also what DRF's OPTIONS metadata asks for
+
     @extend_schema(responses={200: PipelineUserSerializer})
     def get(self, request: Any) -> Response:
         return Response(PipelineUserSerializer(request.user).data)
@@ -56,7 +60,9 @@ class MeView(DialectGenericView):
     def _update(self, request: Any, partial: bool) -> Response:
         form = self.get_serializer(data=request.data, partial=partial)
         form.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, actor=request.user, data=form.validated_data, request=request)
+        user = services.user_update_profile(
+            WriteContext.from_request(request), user=request.user, data=form.validated_data
+        )
         return Response(PipelineUserSerializer(user).data)
 
     @extend_schema(responses={200: PipelineUserSerializer})
@@ -71,9 +77,9 @@ class MeView(DialectGenericView):
     def delete(self, request: Any) -> Response:
         form = CurrentPasswordSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        if not request.user.check_password(form.validated_data["current_password"]):
-            return Response({"current_password": ["Invalid password."]}, status=status.HTTP_400_BAD_REQUEST)
-        services.user_delete(user=request.user, actor=request.user, request=request)
+        services.user_delete(
+            WriteContext.from_request(request), target=request.user, password=form.validated_data["current_password"]
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -83,7 +89,7 @@ class ResetPasswordView(PublicView):
 
     @extend_schema(responses={204: None})
     def post(self, request: Any) -> Response:
-        services.password_reset_request(email=self.form(request)["email"], request=request)
+        services.password_reset_request(WriteContext.from_request(request), email=self.form(request)["email"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -95,7 +101,7 @@ class ResetPasswordConfirmView(PublicView):
     def post(self, request: Any) -> Response:
         data = self.form(request)
         services.password_reset_confirm(
-            uid=data["uid"], token=data["token"], new_password=data["new_password"], request=request
+            WriteContext.from_request(request), uid=data["uid"], token=data["token"], new_password=data["new_password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -110,10 +116,10 @@ class SetPasswordView(DialectGenericView):
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.password_change(
+            WriteContext.from_request(request),
             user=request.user,
             current_password=form.validated_data["current_password"],
             new_password=form.validated_data["new_password"],
-            request=request,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -124,7 +130,7 @@ class ActivationView(PublicView):
     @extend_schema(responses={204: None})
     def post(self, request: Any) -> Response:
         data = self.form(request)
-        services.email_confirm(uid=data["uid"], token=data["token"], request=request)
+        services.email_confirm(WriteContext.from_request(request), uid=data["uid"], token=data["token"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -134,7 +140,7 @@ class ResendActivationView(PublicView):
 
     @extend_schema(responses={204: None})
     def post(self, request: Any) -> Response:
-        services.email_confirmation_request(email=self.form(request)["email"], request=request)
+        services.email_confirmation_request(WriteContext.from_request(request), email=self.form(request)["email"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -171,5 +177,5 @@ class JwtLogoutView(PublicView):
 
     @extend_schema(responses={200: None})
     def post(self, request: Any) -> Response:
-        services.session_logout(raw_refresh=self.form(request)["refresh"], request=request)
+        services.session_logout(WriteContext.from_request(request), raw_refresh=self.form(request)["refresh"])
         return Response({})

@@ -9,14 +9,11 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from custos.identity.models import ApiKey, ApiKeyScope, AuthSession, DeviceType, LoggedDevice, PreRegistration
+from custos.orgs.selectors import platform_role
 
 User = get_user_model()
 
 AVATAR_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
-
-
-def role_of(user: Any) -> str:
-    return "admin" if user.is_staff or user.is_superuser else "user"
 
 
 # --- Output -----------------------------------------------------------------------------------
@@ -78,7 +75,7 @@ class AuthUserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_role(self, user: Any) -> str:
-        return role_of(user)
+        return platform_role(user=user)
 
 
 class TokenBodySerializer(serializers.Serializer):
@@ -267,8 +264,10 @@ class ProfileUpdateSerializer(serializers.Serializer):
 
 
 class PipelineRegisterSerializer(serializers.Serializer):
+    """djoser's body; ``username`` is optional (the original client sent none): derived from the e-mail."""
+
     email = serializers.EmailField()
-    username = serializers.CharField(max_length=150)
+    username = serializers.CharField(max_length=150, required=False)
     password = serializers.CharField(write_only=True, trim_whitespace=False)
     re_password = serializers.CharField(write_only=True, required=False, trim_whitespace=False)
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)

@@ -2,12 +2,15 @@
 
 ``/api/auth/login``, ``/api/auth/login/`` (and refresh, logout) are one view each: the union body
 ``{access_token, refresh_token, expires_in, token_type, user}`` plus the twin cookies. They answer
-errors in the twin envelope ``{error, message}`` (their own routes are twin's slash-less ones).
+errors in the union of the envelopes of the documents that claim them (specs/notes.md, enginel):
+``{error, message, detail, code}`` (twin's ``{error, message}`` and enginel's ``{error, detail, code,
+field_errors}``).
 """
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -15,6 +18,7 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from custos.api.errors import normalise, render
 from custos.identity import services
 from custos.identity.api.common import (
     DialectGenericView,
@@ -32,14 +36,35 @@ from custos.identity.api.serializers import (
     TokenRefreshBodySerializer,
     TwinMeSerializer,
     TwinRegisterSerializer,
-    role_of,
 )
 from custos.identity.authentication import CSRF_COOKIE, REFRESH_COOKIE, CustosJWTAuthentication, enforce_csrf
 from custos.identity.errors import TokenInvalid
 from custos.identity.throttles import LoginThrottle, RefreshThrottle, RegisterThrottle
+from custos.kernel.context import WriteContext
+from custos.orgs.selectors import platform_role
 
 
-class SharedLoginView(DialectGenericView):
+def union_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """The shared routes' errors: the twin and the enginel envelopes in one body."""
+    error = normalise(exc)
+    if error is None:
+        return None
+    _, enginel = render(error, "enginel")
+    status_code, twin = render(error, "twin")
+    body = {**enginel, **twin}
+    if not body.get("field_errors"):
+        body.pop("field_errors", None)  # only validation errors carry field errors
+    return Response(body, status=status_code, headers=error.headers)
+
+
+class SharedRouteMixin:
+    """Errors in the union envelope (``union_exception_handler``)."""
+
+    def get_exception_handler(self) -> Any:
+        return union_exception_handler
+
+
+class SharedLoginView(SharedRouteMixin, DialectGenericView):
     dialect = "twin"
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -50,18 +75,19 @@ class SharedLoginView(DialectGenericView):
     def post(self, request: Any) -> Response:
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
+        ctx = WriteContext.from_request(request)
         user = services.login_authenticate(
-            identifier=form.validated_data["identifier"], password=form.validated_data["password"], request=request
+            ctx, identifier=form.validated_data["identifier"], password=form.validated_data["password"]
         )
         pair = services.session_start(
-            user=user, request=request, device_name=form.validated_data.get("device_name", ""), channel="auth"
+            ctx, user=user, device_name=form.validated_data.get("device_name", ""), channel="auth"
         )
         response = Response({**token_body(pair), "user": AuthUserSerializer(user).data})
         set_auth_cookies(response, pair, request)
         return response
 
 
-class SharedRefreshView(DialectGenericView):
+class SharedRefreshView(SharedRouteMixin, DialectGenericView):
     """The refresh token from the body (``refresh_token``/``refresh``) or, for cookie clients, from
     ``refresh_token_cookie`` with the CSRF double submit."""
 
@@ -83,13 +109,13 @@ class SharedRefreshView(DialectGenericView):
                 raise TokenInvalid("Missing refresh token.")
             enforce_csrf(request, "")
             csrf = request.COOKIES.get(CSRF_COOKIE, "")
-        pair = services.session_refresh(raw_refresh=raw, request=request, csrf=csrf)
+        pair = services.session_refresh(WriteContext.from_request(request), raw_refresh=raw, csrf=csrf)
         response = Response(token_body(pair))
         set_auth_cookies(response, pair, request)
         return response
 
 
-class SharedLogoutView(DialectGenericView):
+class SharedLogoutView(SharedRouteMixin, DialectGenericView):
     """Revokes the session of the refresh token given (body or cookie) or of the access token, and
     clears the cookies. Without any token it only clears the cookies."""
 
@@ -103,8 +129,9 @@ class SharedLogoutView(DialectGenericView):
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
         raw = form.validated_data.get("refresh_token") or form.validated_data.get("refresh") or ""
+        ctx = WriteContext.from_request(request)
         if raw:
-            services.session_logout(raw_refresh=raw, request=request)
+            services.session_logout(ctx, raw_refresh=raw)
         else:
             try:
                 found = CustosJWTAuthentication().authenticate(request)
@@ -114,10 +141,10 @@ class SharedLogoutView(DialectGenericView):
             if found is not None:
                 user, token = found
                 request.auth = token
-                services.session_logout(session_id=current_session_id(request) or "", actor=user, request=request)
+                services.session_logout(replace(ctx, user=user), session_id=current_session_id(request) or "")
             elif cookie:
                 with contextlib.suppress(TokenInvalid):  # a stale cookie: nothing left to revoke
-                    services.session_logout(raw_refresh=cookie, request=request)
+                    services.session_logout(ctx, raw_refresh=cookie)
         response = Response({"message": "Logout successful"})
         clear_auth_cookies(response)
         return response
@@ -134,7 +161,7 @@ class TwinRegisterView(DialectGenericView):
     def post(self, request: Any) -> Response:
         form = self.get_serializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.user_register(**form.validated_data, request=request, channel="twin")
+        services.user_register(WriteContext.from_request(request), **form.validated_data, channel="twin")
         return Response({"message": "User registered successfully"}, status=status.HTTP_201_CREATED)
 
 
@@ -144,4 +171,4 @@ class TwinMeView(DialectGenericView):
     serializer_class = TwinMeSerializer
 
     def get(self, request: Any) -> Response:
-        return Response({"logged_in_as": request.user.username, "role": role_of(request.user)})
+        return Response({"logged_in_as": request.user.username, "role": platform_role(user=request.user)})

@@ -74,3 +74,9 @@ def uid_and_token(message: Any) -> tuple[str, str]:
 def last_mail() -> Any:
     assert mail.outbox, "no e-mail was sent"
     return mail.outbox[-1]
+
+
+def union_error(title: str, message: str, code: str, **extra: Any) -> dict[str, Any]:
+    """The error body of the shared ``/api/auth/login|refresh|logout`` routes: twin's ``{error, message}``
+    and enginel's ``{error, detail, code}`` in one (specs/notes.md)."""
+    return {"error": title, "message": message, "detail": message, "code": code, **extra}

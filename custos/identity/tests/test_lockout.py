@@ -9,12 +9,12 @@ from rest_framework.test import APIClient
 from conftest import PASSWORD
 from custos.audit.models import AuditLog
 from custos.identity.models import AuthSession, LoginFailure
-from custos.identity.tests.helpers import actions
+from custos.identity.tests.helpers import actions, union_error
 from custos.ops.models import SystemSettings
 
 pytestmark = pytest.mark.django_db
 
-LOCKED = {"error": "Rate limit exceeded", "message": "Too many failed login attempts. Try again later."}
+LOCKED = union_error("Rate limit exceeded", "Too many failed login attempts. Try again later.", "ACCOUNT_LOCKED")
 
 
 def without_retry(body, limit):
@@ -24,7 +24,9 @@ def without_retry(body, limit):
     return body
 
 
-WRONG = {"error": "Authentication failed", "message": "No active account found with the given credentials"}
+WRONG = union_error(
+    "Authentication failed", "No active account found with the given credentials", "AUTHENTICATION_FAILED"
+)
 
 
 def attempt(password, *, email="alice@northwind.example", address="203.0.113.5", path="/api/auth/login"):
@@ -38,8 +40,8 @@ def test_five_failures_lock_the_account_for_that_address_even_for_the_right_pass
     response = attempt(PASSWORD)
     assert (response.status_code, without_retry(response.json(), 900)) == (429, LOCKED)
     assert not AuthSession.objects.exists()
-    assert actions() == ["auth.login_failed"] * 5 + ["auth.lockout", "auth.login_locked"]
-    lockout = AuditLog.objects.get(action="auth.lockout")
+    assert actions() == ["LOGIN_FAILED"] * 5 + ["LOCKOUT", "LOGIN_LOCKED"]
+    lockout = AuditLog.objects.get(action="LOCKOUT")
     assert (lockout.success, lockout.resource_id, lockout.ip_address, lockout.changes["failures"]) == (
         False,
         str(alice.pk),

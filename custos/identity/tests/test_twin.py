@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from conftest import PASSWORD
 from custos.identity.models import AuthSession
-from custos.identity.tests.helpers import STRONG, actions
+from custos.identity.tests.helpers import STRONG, actions, union_error
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -28,7 +28,7 @@ def test_register_201_then_409_on_duplicates(db):
         "details": {"email": ["A user with this e-mail address already exists."]},
     }
     assert User.objects.count() == 1
-    assert actions() == ["auth.register"]
+    assert actions() == ["CREATE"]
 
 
 def test_register_bad_input_is_400(db):
@@ -60,7 +60,7 @@ def test_login_returns_the_union_body_and_sets_the_cookies(alice):
                 "email": "alice@northwind.example",
                 "first_name": "Alice",
                 "last_name": "",
-                "role": "user",
+                "role": "admin",  # an OWNER of her organization (orgs.selectors.platform_role)
                 "is_staff": False,
                 "is_us_person": False,
                 "security_clearance_level": "UNCLASSIFIED",
@@ -77,7 +77,7 @@ def test_login_returns_the_union_body_and_sets_the_cookies(alice):
     assert (refresh["httponly"], refresh["samesite"], refresh["path"]) == (True, "Lax", "/api/auth")
     assert (csrf["httponly"], csrf["samesite"]) == ("", "Lax")
     me = client.get("/api/auth/me")
-    assert (me.status_code, me.json()) == (200, {"logged_in_as": "alice", "role": "user"})
+    assert (me.status_code, me.json()) == (200, {"logged_in_as": "alice", "role": "admin"})
 
 
 def test_cookies_are_secure_over_https(alice):
@@ -92,7 +92,9 @@ def test_login_with_wrong_credentials_is_401_and_sets_nothing(alice):
     response = APIClient().post("/api/auth/login", {"username": "alice", "password": "wrong"}, format="json")
     assert (response.status_code, response.json()) == (
         401,
-        {"error": "Authentication failed", "message": "No active account found with the given credentials"},
+        union_error(
+            "Authentication failed", "No active account found with the given credentials", "AUTHENTICATION_FAILED"
+        ),
     )
     assert "access_token_cookie" not in response.cookies
     response = APIClient().post("/api/auth/login", {"username": "alice"}, format="json")
@@ -106,7 +108,7 @@ def test_refresh_from_the_cookie_needs_the_csrf_header(alice):
     response = client.post("/api/auth/refresh")
     assert (response.status_code, response.json()) == (
         403,
-        {"error": "Permission denied", "message": "CSRF token missing or incorrect."},
+        union_error("Permission denied", "CSRF token missing or incorrect.", "PERMISSION_DENIED"),
     )
     csrf = client.cookies["csrf_access_token"].value
     response = client.post("/api/auth/refresh", HTTP_X_CSRF_TOKEN=csrf)
@@ -125,7 +127,7 @@ def test_refresh_without_any_token_is_401(db):
     response = APIClient().post("/api/auth/refresh")
     assert (response.status_code, response.json()) == (
         401,
-        {"error": "Authentication failed", "message": "Missing refresh token."},
+        union_error("Authentication failed", "Missing refresh token.", "TOKEN_INVALID"),
     )
 
 
@@ -139,7 +141,7 @@ def test_logout_clears_the_cookies_and_revokes_the_session(alice):
     assert AuthSession.objects.get().revoked_reason == "logout"
     bearer = APIClient(HTTP_AUTHORIZATION=f"Bearer {login['access_token']}")
     assert bearer.get("/api/auth/me").status_code == 401
-    assert actions() == ["auth.login", "auth.logout"]
+    assert actions() == ["LOGIN", "LOGOUT"]
 
 
 def test_logout_with_a_bearer_token_revokes_that_session(alice):

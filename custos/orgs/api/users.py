@@ -2,7 +2,8 @@
 
 Staff see every user; others see the members of their organizations (and themselves): anyone else
 is a 404. Account writes are staff only; an OWNER/ADMIN of one of the user's organizations may change
-the clearance fields (never their own); ``me`` is everyone's.
+the clearance fields (never their own); ``me`` is everyone's. The writes are the account services of
+``custos.identity.services`` (the same as every other account route).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from rest_framework.response import Response
 
 from custos.api.tenancy import visible_org_ids
 from custos.api.viewsets import DialectViewSet
+from custos.identity import services as accounts
+from custos.kernel.context import WriteContext
 from custos.ops.throttles import SettingsRateThrottle
 from custos.orgs import selectors, services
 from custos.orgs.api.serializers import (
@@ -54,9 +57,11 @@ def _create(request: Request, serializer: UserCreateSerializer) -> Any:
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     organization_id = data.pop("organization_id", None)
+    ctx = WriteContext.from_request(request)
+    organization = None
     if organization_id is not None:
-        data["organization"] = services.organization_for_admin(actor=request.user, organization_id=organization_id)
-    return services.user_create(actor=request.user, data=data, request=request)
+        organization = services.organization_for_admin(ctx, organization_id=organization_id)
+    return accounts.user_create(ctx, data=data, organization=organization)
 
 
 def _fresh(request: Request, pk: Any) -> Any:
@@ -93,6 +98,11 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectViewS
     def get_queryset(self) -> QuerySet:
         return user_scope(self.request)
 
+    def get_object(self) -> Any:
+        if not self.detail:  # ``me`` (and DRF's OPTIONS metadata on it): the caller
+            return _fresh(self.request, self.request.user.pk)
+        return super().get_object()
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = _create(request, UserCreateSerializer(data=request.data))
         return Response(self.get_serializer(_fresh(request, user.pk)).data, status=status.HTTP_201_CREATED)
@@ -101,14 +111,14 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectViewS
         target = self.get_object()
         serializer = UserUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        services.user_update(actor=request.user, target=target, data=serializer.validated_data, request=request)
+        accounts.user_update(WriteContext.from_request(request), target=target, data=serializer.validated_data)
         return Response(self.get_serializer(_fresh(request, target.pk)).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.user_delete(actor=request.user, target=self.get_object(), request=request)
+        accounts.user_delete(WriteContext.from_request(request), target=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(methods=["GET"], summary="The current user", responses=UserSerializer)
@@ -118,19 +128,21 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectViewS
         if request.method != "GET":
             serializer = ProfileSerializer(data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
-            services.user_update_profile(actor=request.user, data=serializer.validated_data, request=request)
+            accounts.user_update_profile(
+                WriteContext.from_request(request), user=request.user, data=serializer.validated_data, strict=True
+            )
         return Response(self.get_serializer(_fresh(request, request.user.pk)).data)
 
     @extend_schema(summary="Activate a user (staff)", request=None, responses=_ActiveResponse)
     @action(detail=True, methods=["post"], url_path="activate", filter_backends=[])
     def activate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = services.user_set_active(actor=request.user, target=self.get_object(), active=True, request=request)
+        user = accounts.user_set_active(WriteContext.from_request(request), target=self.get_object(), active=True)
         return Response({"id": user.pk, "is_active": user.is_active})
 
     @extend_schema(summary="Deactivate a user (staff)", request=None, responses=_ActiveResponse)
     @action(detail=True, methods=["post"], url_path="deactivate", filter_backends=[])
     def deactivate(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        user = services.user_set_active(actor=request.user, target=self.get_object(), active=False, request=request)
+        user = accounts.user_set_active(WriteContext.from_request(request), target=self.get_object(), active=False)
         return Response({"id": user.pk, "is_active": user.is_active})
 
 
@@ -179,11 +191,11 @@ class AdminUserViewSet(mixins.ListModelMixin, DialectViewSet):
         target = self.get_object()
         serializer = UserUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.user_update(actor=request.user, target=target, data=serializer.validated_data, request=request)
+        accounts.user_update(WriteContext.from_request(request), target=target, data=serializer.validated_data)
         return self._one(target, "User updated")
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         target = self.get_object()
         target_id = target.pk
-        services.user_delete(actor=request.user, target=target, request=request)
+        accounts.user_delete(WriteContext.from_request(request), target=target)
         return Response(sqal_single({"id": target_id}, "User deleted"))

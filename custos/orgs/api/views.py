@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from custos.api.tenancy import visible_org_ids
 from custos.api.viewsets import DialectViewSet
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import NotFound
 from custos.ops.throttles import SettingsRateThrottle
 from custos.orgs import selectors, services
@@ -76,7 +77,7 @@ class OrganizationViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = OrganizationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        organization = services.organization_create(actor=request.user, data=serializer.validated_data, request=request)
+        organization = services.organization_create(WriteContext.from_request(request), data=serializer.validated_data)
         return self._present(organization, status_code=status.HTTP_201_CREATED, message="Organization created")
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -85,7 +86,7 @@ class OrganizationViewSet(
         serializer = OrganizationInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         services.organization_update(
-            actor=request.user, organization=organization, data=serializer.validated_data, request=request
+            WriteContext.from_request(request), organization=organization, data=serializer.validated_data
         )
         return self._present(self.get_object(), message="Organization updated")
 
@@ -94,7 +95,7 @@ class OrganizationViewSet(
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         organization = self.get_object()
-        services.organization_delete(actor=request.user, organization=organization, request=request)
+        services.organization_delete(WriteContext.from_request(request), organization=organization)
         if self.sqal_mode:
             return Response(sqal_single({"id": str(organization.pk)}, "Organization deleted"))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -120,7 +121,7 @@ class OrganizationViewSet(
         if user is None:
             raise NotFound("User not found.")
         membership = services.membership_add(
-            actor=request.user, organization=organization, user=user, role=data["role"], request=request
+            WriteContext.from_request(request), organization=organization, user=user, role=data["role"]
         )
         body = MembershipSerializer(membership).data
         return Response(sqal_single(body, "Member added") if self.sqal_mode else body, status=status.HTTP_201_CREATED)

@@ -230,7 +230,7 @@ def test_add_member_and_audit(client_for, adam, org_a, bob):
     assert Membership.objects.get(organization=org_a, user=bob).role == "VIEWER"
     row = AuditLog.objects.get()
     assert (row.action, row.resource_type, row.organization_id, row.actor_id) == (
-        "ADD_MEMBER",
+        "CREATE",
         "Membership",
         org_a.pk,
         str(adam.pk),

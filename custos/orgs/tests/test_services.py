@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custos.audit.models import AuditLog
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import LimitExceeded
 from custos.orgs.services import (
     organization_check_storage,
@@ -40,7 +41,7 @@ def test_user_limit(org_a, alice, adam):
 
 
 def test_subscription_sets_tier_limits_and_is_audited(org_a, staff, client_for, alice):
-    organization_set_subscription(actor=staff, organization=org_a, tier="PROFESSIONAL")
+    organization_set_subscription(WriteContext.for_user(staff), organization=org_a, tier="PROFESSIONAL")
     org_a.refresh_from_db()
     assert (org_a.subscription_tier, org_a.max_users, org_a.max_storage_gb) == ("PROFESSIONAL", 50, 500)
     row = AuditLog.objects.get()

@@ -317,3 +317,63 @@ def test_admin_users_query_count(client_for, staff, org_a, django_assert_num_que
         make_user(f"q{index}@northwind.example", organization=org_a)
     with django_assert_num_queries(4):  # user, count, page, memberships
         client.get("/api/admin/users/")
+
+
+# --- Nothing of a foreign organization reaches a member through a user ----------------------
+
+
+def _in_both(org_a, bob):
+    Membership.objects.create(organization=org_a, user=bob, role="VIEWER")  # bob: OWNER of Helios, VIEWER here
+    return bob
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/users/",
+        "/api/users/{bob}/",
+        "/api/users/?organization={org_b}",
+        "/api/users/?role=OWNER",
+        "/api/users/?search=bob",
+    ],
+)
+def test_a_member_never_sees_a_foreign_organization_through_a_shared_user(client_for, alice, org_a, org_b, bob, path):
+    _in_both(org_a, bob)
+    response = client_for(alice).get(path.format(bob=bob.pk, org_b=org_b.pk))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert str(org_b.pk) not in text and "Helios" not in text
+    body = response.json()
+    rows = body.get("results", [body]) if isinstance(body, dict) else body
+    for row in rows:
+        assert {item["organization_name"] for item in row["organizations"]} <= {"Northwind Energy"}
+        if row["email"] == bob.email:
+            assert row["organizations"] == [
+                {"organization_id": str(org_a.pk), "organization_name": "Northwind Energy", "role": "VIEWER"}
+            ]
+            assert row["organization"] == "Northwind Energy"
+
+
+def test_filters_on_a_foreign_organization_find_nobody(client_for, alice, org_a, org_b, bob):
+    _in_both(org_a, bob)
+    client = client_for(alice)
+    assert client.get("/api/users/", {"organization": str(org_b.pk)}).json()["count"] == 0
+    owners = client.get("/api/users/", {"role": "OWNER"}).json()["results"]
+    assert [row["email"] for row in owners] == ["alice@northwind.example"]  # bob is OWNER only in Helios
+    members = client.get("/api/users/", {"organization": str(org_a.pk)}).json()["results"]
+    assert {row["email"] for row in members} == {"alice@northwind.example", "bob@helios.example"}
+    assert client.get("/api/users/", {"organization": "not-a-uuid"}).status_code == 400
+
+
+def test_staff_see_every_organization_of_a_user(client_for, staff, org_a, org_b, bob):
+    _in_both(org_a, bob)
+    row = client_for(staff).get(f"/api/users/{bob.pk}/").json()
+    assert {item["organization_name"] for item in row["organizations"]} == {"Helios Foods", "Northwind Energy"}
+    admin = client_for(staff).get(f"/api/admin/users/{bob.pk}").json()["data"]
+    assert len(admin["organizations"]) == 2
+
+
+def test_me_shows_all_of_ones_own_organizations(client_for, org_a, org_b, bob):
+    _in_both(org_a, bob)
+    row = client_for(bob).get("/api/users/me/").json()
+    assert {item["organization_name"] for item in row["organizations"]} == {"Helios Foods", "Northwind Energy"}

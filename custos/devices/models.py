@@ -1,0 +1,93 @@
+"""Devices of an organization, their credentials and their readings.
+
+``Reading`` is the one hot table: a narrow row (bigint key, no UUID, no creation/update times) with a
+single secondary index ``(device, metric, timestamp)`` that serves every time-series query, so a batch
+insert costs one B-tree insert per row beyond the table itself.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from custos.devices.choices import DEFAULT_METRIC, DeviceStatus
+from custos.kernel.models import OrgOwnedModel
+
+
+class Device(OrgOwnedModel):
+    device_id = models.CharField(max_length=64)  # the organization's own key, e.g. DEVICE_001
+    device_type = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    unit = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=10, choices=DeviceStatus.choices, default=DeviceStatus.OFFLINE)
+    health_score = models.FloatField(null=True, blank=True)  # computed by the analytics
+    efficiency_score = models.FloatField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("device_id",)
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "device_id"), name="uniq_device_id_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.device_id
+
+
+class DeviceCredential(OrgOwnedModel):
+    """The device's token, stored as its SHA-256 (the token itself is shown once). One per device:
+    issuing again replaces the hash, so the previous token stops working at once."""
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="credential")
+    token_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16)
+    issued_at = models.DateTimeField()
+    rotations = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    audit_entity = "DeviceCredential"
+
+    def __str__(self) -> str:
+        return f"{self.device_id} ({self.prefix}…)"
+
+
+class Reading(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    # Both foreign keys go without their own index: (device, metric, timestamp) covers the device, and
+    # readings are always reached through a device.
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="readings", db_index=False)
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False)
+    timestamp = models.DateTimeField()
+    metric = models.CharField(max_length=64, default=DEFAULT_METRIC)
+    value = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=("device", "metric", "timestamp"), name="reading_device_metric_ts")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.metric}@{self.timestamp:%Y-%m-%dT%H:%M:%S}={self.value}"
+
+
+class IngestReplay(models.Model):
+    """The first answer to an ingestion carrying an ``Idempotency-Key``, per organization.
+
+    The row is inserted in the same transaction as the readings, before them: a concurrent duplicate
+    waits on the unique constraint, then finds the committed row and replays it (or, if the first
+    transaction rolled back, goes ahead itself)."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the route and the parsed rows
+    status_code = models.PositiveSmallIntegerField(default=201)
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "key"), name="uniq_ingest_key_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
