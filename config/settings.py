@@ -50,6 +50,9 @@ CELERY_BROKER_URL = env_url(
 EMBEDDED_QUEUE = CELERY_BROKER_URL.startswith("sqla+sqlite")
 # `custos serve` starts a worker and the scheduler beside the server unless this is turned off.
 EMBEDDED_WORKER = env_bool("CUSTOS_EMBEDDED_WORKER", EMBEDDED_QUEUE)
+# `custos serve` restarts its embedded worker when it dies, waiting 1 s, then twice as long after each
+# quick death, at most this many seconds.
+CUSTOS_WORKER_RESTART_MAX_BACKOFF = env_int("CUSTOS_WORKER_RESTART_MAX_BACKOFF", 60, minimum=1, maximum=3600)
 
 # Threads of each server process that run (synchronous) Django views. 4 beat 16 in bench/http.py
 # (more threads only contend for the GIL: p99 160 ms vs 250 ms on the authenticated list).
@@ -99,6 +102,8 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "custos.api.middleware.RequestIdMiddleware",
     "custos.ops.middleware.RequestMetricsMiddleware",
+    "custos.api.middleware.BodySizeLimitMiddleware",
+    "custos.ops.middleware.MetricsAccessMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -214,6 +219,40 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # the SQAL sensor frames are ~140 KB; CAD files stream
+# JSON (and form) request bodies: refused with 413 above this size before they are read, and with 400
+# when nested deeper than CUSTOS_MAX_JSON_DEPTH levels (custos.api.parsers). Uploads keep their limit.
+CUSTOS_MAX_JSON_BODY_BYTES = env_int("CUSTOS_MAX_JSON_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
+CUSTOS_MAX_JSON_DEPTH = env_int("CUSTOS_MAX_JSON_DEPTH", 64, minimum=2, maximum=512)
+
+# Uploaded rasters (pipeline imagery) are refused on what their header declares, before any pixel is read.
+PIPELINE_MAX_RASTER_WIDTH = env_int("PIPELINE_MAX_RASTER_WIDTH", 30_000, minimum=16)
+PIPELINE_MAX_RASTER_HEIGHT = env_int("PIPELINE_MAX_RASTER_HEIGHT", 30_000, minimum=16)
+PIPELINE_MAX_RASTER_PIXELS = env_int("PIPELINE_MAX_RASTER_PIXELS", 121_000_000, minimum=256)  # a Sentinel-2 tile
+PIPELINE_MAX_RASTER_BANDS = env_int("PIPELINE_MAX_RASTER_BANDS", 8, minimum=1, maximum=64)
+PIPELINE_MAX_RASTER_DECOMPRESSED_BYTES = env_int("PIPELINE_MAX_RASTER_DECOMPRESSED_BYTES", 1024**3, minimum=1024)
+PIPELINE_MAX_RASTER_BLOCK_BYTES = env_int("PIPELINE_MAX_RASTER_BLOCK_BYTES", 32 * 1024**2, minimum=1024)
+
+# Twin readings ingestion: rows and bytes of one request.
+DEVICES_INGEST_MAX_ROWS = env_int("DEVICES_INGEST_MAX_ROWS", 10_000, minimum=1)
+DEVICES_INGEST_MAX_BODY_BYTES = env_int("DEVICES_INGEST_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)
+
+# /metrics: open to these networks (comma-separated CIDRs; default loopback only), or to any caller
+# sending "Authorization: Bearer $METRICS_TOKEN" when a token is set. Anyone else gets a 404.
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ("127.0.0.0/8", "::1/128"))
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+
+def _networks(name: str, values: list[str]) -> None:
+    import ipaddress
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name} is invalid: {value!r} is not an IP network") from None
+
+
+_networks("METRICS_ALLOWED_NETWORKS", METRICS_ALLOWED_NETWORKS)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -269,6 +308,10 @@ CORS_ALLOW_HEADERS = (
     "x-csrf-token",
     "x-organization",
 )
+
+# A rotated refresh token presented again within this many seconds is refused without ending the
+# session (two tabs refreshing at once); later, it revokes the session (theft detection).
+JWT_REUSE_LEEWAY_SECONDS = env_int("JWT_REUSE_LEEWAY_SECONDS", 30, minimum=0, maximum=3600)
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
@@ -373,6 +416,10 @@ SPECTACULAR_SETTINGS = {
         "AnalysisResultStatusEnum": "custos.modules.pipelines.choices.ResultStatus",
         "AlertStatusEnum": "custos.alerts.choices.AlertStatus",
         "SeverityEnum": "custos.alerts.choices.Severity",
+        "PlmDesignStatusEnum": "custos.modules.plm.choices.DesignStatus",
+        "PlmReviewStatusEnum": "custos.modules.plm.choices.ReviewStatus",
+        "PlmMarkupStatusEnum": "custos.modules.plm.choices.MarkupStatus",
+        "PlmSeverityEnum": "custos.modules.plm.choices.Severity",
     },
 }
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
-import subprocess
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from custos.ops.supervisor import WorkerSupervisor
 
 
 def _setup() -> None:
@@ -56,13 +58,24 @@ def ensure_admin(out=sys.stdout) -> None:
         print(f"custos: created administrator {email} with password {password}  (shown only once)", file=out)
 
 
-def _start_embedded_worker() -> subprocess.Popen | None:
+def _start_embedded_worker() -> WorkerSupervisor | None:
+    """The embedded job worker, supervised: restarted with back-off when it dies (``custos.ops.supervisor``)."""
     from django.conf import settings
+
+    from custos.ops.supervisor import WorkerSupervisor, status_path
 
     if not settings.EMBEDDED_WORKER:
         return None
     command = [sys.executable, "-m", "custos", "worker", "--beat", "--concurrency", "2"]
-    return subprocess.Popen(command, env=os.environ.copy())  # noqa: S603 - our own interpreter and module
+    supervisor = WorkerSupervisor(
+        command,
+        env=os.environ.copy(),
+        status_file=status_path(),
+        max_backoff=float(settings.CUSTOS_WORKER_RESTART_MAX_BACKOFF),
+        report=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+    supervisor.start()
+    return supervisor
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -86,11 +99,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ).serve()
     finally:
         if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop(timeout=20)
     return 0
 
 

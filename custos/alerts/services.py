@@ -1,8 +1,14 @@
-"""The alert lifecycle. Every change is audited in the caller's transaction and published, after commit,
-to the organization's ``alerts`` room (``alert_update``; ``alert_acknowledged`` as the twin API names it)."""
+"""The alert lifecycle. Every change is audited in the caller's transaction (``CREATE`` / ``ACKNOWLEDGE`` /
+``RESOLVE`` on ``Alert``) and published, after commit, to the organization's ``alerts`` room
+(``alert_update``; ``alert_acknowledged`` as the twin API names it).
+
+Raising needs no role (a domain's checks or the platform raise alerts); acknowledging and resolving
+need a write role in the alert's organization unless the caller passes ``roles=None`` (it has checked
+access itself) or acts as the platform (``WriteContext.system()``)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.db import transaction
@@ -10,9 +16,11 @@ from django.utils import timezone
 
 from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
-from custos.audit.services import audit_changes, audit_record
+from custos.audit.writes import audited_create, audited_update
 from custos.events.services import publish
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict
+from custos.orgs.choices import WRITE_ROLES
 
 
 def alert_event_payload(alert: Alert) -> dict[str, Any]:
@@ -37,6 +45,7 @@ def _publish(alert: Alert) -> None:
 
 
 def alert_raise(
+    ctx: WriteContext,
     *,
     organization_id: Any,
     source: str,
@@ -48,54 +57,50 @@ def alert_raise(
     subject_id: Any = "",
     data: dict[str, Any] | None = None,
     recipients: list[str] | None = None,
-    actor: Any = None,
-    request: Any = None,
 ) -> Alert:
+    """Open an alert in ``organization_id`` (raised by a domain's own checks: no role is required)."""
     with transaction.atomic():
-        alert = Alert.objects.create(
-            organization_id=organization_id,
-            source=source,
-            alert_type=alert_type,
-            severity=severity,
-            title=title,
-            message=message,
-            subject_type=subject_type,
-            subject_id=str(subject_id or ""),
-            data=data or {},
-            recipients=recipients or [],
-        )
-        audit_record(
-            actor=actor,
-            action="CREATE",
-            resource_type="Alert",
-            resource_id=alert.pk,
-            resource_name=f"{source}/{alert_type}",
-            changes={"severity": severity, "subject": f"{subject_type}:{subject_id}"},
-            organization_id=organization_id,
-            request=request,
+        alert = audited_create(
+            ctx.within(organization_id),
+            Alert,
+            values={
+                "organization_id": organization_id,
+                "source": source,
+                "alert_type": alert_type,
+                "severity": severity,
+                "title": title,
+                "message": message,
+                "subject_type": subject_type,
+                "subject_id": str(subject_id or ""),
+                "data": data or {},
+                "recipients": recipients or [],
+            },
+            audit_values={"severity": severity, "subject": f"{subject_type}:{subject_id}"},
+            roles=None,
+            event=False,  # published as ``alert_update`` on ``alerts`` below
         )
         _publish(alert)
     return alert
 
 
-def alert_acknowledge(*, alert: Alert, actor: Any, request: Any = None) -> Alert:
+def alert_acknowledge(ctx: WriteContext, alert: Alert, *, roles: Collection[str] | None = WRITE_ROLES) -> Alert:
+    """Acknowledge an open alert (twice is harmless); a resolved one is a 409."""
     if alert.status == AlertStatus.RESOLVED:
         raise Conflict("A resolved alert cannot be acknowledged.")
     if alert.status == AlertStatus.ACKNOWLEDGED:
         return alert
     with transaction.atomic():
-        alert.status = AlertStatus.ACKNOWLEDGED
-        alert.acknowledged_by = actor
-        alert.acknowledged_at = timezone.now()
-        alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at", "updated_at"])
-        audit_record(
-            actor=actor,
+        audited_update(
+            ctx,
+            alert,
+            values={
+                "status": AlertStatus.ACKNOWLEDGED,
+                "acknowledged_by": ctx.user,
+                "acknowledged_at": timezone.now(),
+            },
             action="ACKNOWLEDGE",
-            resource_type="Alert",
-            resource_id=alert.pk,
-            changes=audit_changes({"status": AlertStatus.OPEN}, {"status": AlertStatus.ACKNOWLEDGED}),
-            organization_id=alert.organization_id,
-            request=request,
+            roles=roles,
+            event=False,  # published as ``alert_acknowledged`` below
         )
         publish(
             organization_id=alert.organization_id,
@@ -103,31 +108,33 @@ def alert_acknowledge(*, alert: Alert, actor: Any, request: Any = None) -> Alert
             event="alert_acknowledged",
             payload={
                 "alertId": str(alert.pk),
-                "acknowledgedBy": getattr(actor, "email", None),
+                "acknowledgedBy": getattr(ctx.user, "email", None),
                 "timestamp": alert.acknowledged_at.isoformat(),
             },
         )
     return alert
 
 
-def alert_resolve(*, alert: Alert, actor: Any, notes: str = "", request: Any = None) -> Alert:
+def alert_resolve(
+    ctx: WriteContext, alert: Alert, *, notes: str = "", roles: Collection[str] | None = WRITE_ROLES
+) -> Alert:
+    """Resolve an alert (once: a second time is a 409)."""
     if alert.status == AlertStatus.RESOLVED:
         raise Conflict("The alert is already resolved.")
-    previous = alert.status
     with transaction.atomic():
-        alert.status = AlertStatus.RESOLVED
-        alert.resolved_by = actor
-        alert.resolved_at = timezone.now()
-        alert.resolution_notes = notes
-        alert.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_notes", "updated_at"])
-        audit_record(
-            actor=actor,
+        audited_update(
+            ctx,
+            alert,
+            values={
+                "status": AlertStatus.RESOLVED,
+                "resolved_by": ctx.user,
+                "resolved_at": timezone.now(),
+                "resolution_notes": notes,
+            },
             action="RESOLVE",
-            resource_type="Alert",
-            resource_id=alert.pk,
-            changes={**audit_changes({"status": previous}, {"status": AlertStatus.RESOLVED}), "notes": notes},
-            organization_id=alert.organization_id,
-            request=request,
+            roles=roles,
+            event=False,  # published as ``alert_update`` below
+            extra_changes={"notes": notes},
         )
         _publish(alert)
     return alert

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -42,6 +43,16 @@ _TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
+
+
+class PayloadTooLarge(DomainError):
+    """413: a request body above its content type's bound, refused before it is read or parsed."""
+
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+    default_message = "The request body is too large."
+
+
 _DRF_CODES = {
     drf.NotAuthenticated: "AUTHENTICATION_FAILED",
     drf.AuthenticationFailed: "AUTHENTICATION_FAILED",
@@ -216,6 +227,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 # --- Errors raised outside DRF views (unknown URL, crash) --------------------------------------
 
+# Path prefixes that only one dialect's document uses (a URL no route matches still gets its envelope).
 _PREFIX_DIALECTS = (
     ("/api/access/", "access"),
     ("/tasks", "access"),
@@ -226,6 +238,23 @@ _PREFIX_DIALECTS = (
     ("/api/analysis/", "sqal"),
     ("/api/sensors/", "sqal"),
     ("/api/reports/", "sqal"),
+    ("/api/devices", "twin"),
+    ("/api/export_data", "twin"),
+    ("/api/health_scores", "twin"),
+    ("/api/historical_data", "twin"),
+    ("/api/predictions", "twin"),
+    ("/api/recommendations", "twin"),
+    ("/api/system_metrics", "twin"),
+    ("/api/tasks", "twin"),
+    ("/api/analysis-jobs", "enginel"),
+    ("/api/audit-logs", "enginel"),
+    ("/api/bom-nodes", "enginel"),
+    ("/api/designs", "enginel"),
+    ("/api/markups", "enginel"),
+    ("/api/monitoring", "enginel"),
+    ("/api/reviews", "enginel"),
+    ("/api/series", "enginel"),
+    ("/api/health", "enginel"),
 )
 
 
@@ -233,9 +262,36 @@ def dialect_for_path(path: str) -> str:
     return next((dialect for prefix, dialect in _PREFIX_DIALECTS if path.startswith(prefix)), "pipeline")
 
 
+def dialect_for_request(request: HttpRequest) -> str:
+    """The dialect of the view the request's path routes to, else the one its prefix belongs to."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+        except Exception:  # an error page must never fail: a broken URL table falls back to the prefix
+            logger.warning("could not resolve %s for its error envelope", request.path_info, exc_info=True)
+            match = None
+    if match is not None:
+        view = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+        dialect = getattr(view, "dialect", None)
+        if isinstance(dialect, str) and dialect in ENVELOPES:
+            return dialect
+    return dialect_for_path(request.path)
+
+
+def error_response(request: HttpRequest, error: ApiError) -> JsonResponse:
+    """An error answered outside DRF (middleware, Django's handlers) in the request's dialect."""
+    status_out, body = render(error, dialect_for_request(request))
+    response = JsonResponse(body, status=status_out)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
 def _json_error(request: HttpRequest, status: int, message: str, code: str) -> JsonResponse:
-    status_out, body = render(ApiError(status, message, code), dialect_for_path(request.path))
-    return JsonResponse(body, status=status_out)
+    return error_response(request, ApiError(status, message, code))
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -1,4 +1,10 @@
-"""The list envelopes of the five dialects (DESIGN.md, "Dialects")."""
+"""The list envelopes of the five dialects (DESIGN.md, "Dialects").
+
+Every paging number is bounded: ``skip``/``offset`` and ``page`` at most ``MAX_POSITION`` (a larger
+value is bad input: 400, 422 for sqal; never an overflow in the database), ``limit`` at most the
+class's maximum, ``page_size`` capped at ``max_page_size`` (DRF's rule). A page past the last one of
+a numbered list stays DRF's 404 ``Invalid page.``.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +16,42 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 
+MAX_POSITION = 2**31 - 1  # the largest page number or row offset any list accepts
 
-class PipelinePagination(PageNumberPagination):
+
+def _int_param(request: Any, name: str, default: int, minimum: int, maximum: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    text = str(raw).strip()
+    upper = MAX_POSITION if maximum is None else maximum
+    bound = f"between {minimum} and {maximum}" if maximum is not None else None
+    if len(text) > 32:  # no number we accept is that long: refuse it before converting it
+        raise ValidationError({name: [f"Must be {bound or f'at most {upper}'}."]})
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise ValidationError({name: [f"A valid integer is required, got {raw!r}."]}) from None
+    if value < minimum:
+        raise ValidationError({name: [f"Must be {bound or f'at least {minimum}'}."]})
+    if value > upper:
+        raise ValidationError({name: [f"Must be {bound or f'at most {upper}'}."]})
+    return value
+
+
+class BoundedPageNumberPagination(PageNumberPagination):
+    """DRF's numbered pages, with an absurd ``page`` (beyond ``MAX_POSITION``) refused as bad input."""
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+        raw = request.query_params.get(self.page_query_param)
+        if raw not in (None, "") and raw not in self.last_page_strings:
+            text = str(raw).strip()
+            if len(text) > 32 or (text.lstrip("+-").isdigit() and int(text) > MAX_POSITION):
+                raise ValidationError({self.page_query_param: [f"Must be between 1 and {MAX_POSITION}."]})
+        return super().paginate_queryset(queryset, request, view)
+
+
+class PipelinePagination(BoundedPageNumberPagination):
     """``{count, next, previous, results}``; ``page``, ``page_size`` (default 20)."""
 
     page_size = 20
@@ -23,26 +63,12 @@ class AccessPagination(PipelinePagination):
     max_page_size = 100
 
 
-class EnginelPagination(PageNumberPagination):
+class EnginelPagination(BoundedPageNumberPagination):
     """``{count, next, previous, results}``; ``page_size`` default 50, at most 100."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 100
-
-
-def _int_param(request: Any, name: str, default: int, minimum: int, maximum: int | None) -> int:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError({name: [f"A valid integer is required, got {raw!r}."]}) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ValidationError({name: [f"Must be {bound}."]})
-    return value
 
 
 class TwinPagination(BasePagination):
@@ -64,8 +90,18 @@ class TwinPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
-            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
-            {"name": "offset", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
+            },
         ]
 
 
@@ -118,6 +154,16 @@ class SqalPagination(BasePagination):
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         return [
-            {"name": "skip", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
-            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "skip",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_POSITION},
+            },
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+            },
         ]

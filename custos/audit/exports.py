@@ -1,4 +1,8 @@
-"""Audit log exports: CSV, JSON and PDF (reportlab), of the rows a filtered queryset selects."""
+"""Audit log exports: CSV, JSON and PDF (reportlab), of the rows a filtered queryset selects.
+
+Exports carry the rows exactly as stored (the vocabulary and content the hash chain covers), so a copy
+can be verified against its hashes. Taking a copy is itself recorded (``audit_export_record``).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from custos.audit.models import AuditLog
+from custos.audit.services import audit_record
+from custos.kernel.context import WriteContext
 
 EXPORT_FORMATS = ("csv", "json", "pdf")
 MAX_EXPORT_ROWS = 10000
@@ -158,3 +164,13 @@ def export_rows(queryset: QuerySet[AuditLog], export_format: str) -> tuple[bytes
     rows = rows[:MAX_EXPORT_ROWS]
     writer = {"csv": export_csv, "json": export_json, "pdf": export_pdf}[export_format]
     return writer(rows), CONTENT_TYPES[export_format], truncated
+
+
+def audit_export_record(ctx: WriteContext, *, export_format: str, filters: dict[str, str], truncated: bool) -> AuditLog:
+    """Record who took a copy of which rows: ``EXPORT`` of ``AuditLog`` with the format and filters."""
+    return audit_record(
+        ctx,
+        action="EXPORT",
+        resource_type="AuditLog",
+        changes={"format": export_format, "filters": dict(filters), "truncated": truncated},
+    )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
+from django.db.models import Q, QuerySet
 
 from custos.audit.models import AuditLog
+from custos.audit.vocabulary import stored_forms_of_action, stored_forms_of_entity
 
 # ordering names of the dialects -> model fields (pipeline: created_at, action, user).
 ORDERING_FIELDS = {
@@ -19,10 +23,13 @@ ORDERING_FIELDS = {
 
 
 class AuditLogFilter(django_filters.FilterSet):
-    # Actions and resource types are matched without regard to case: the pipeline document writes
-    # ``create``/``pipeline``, the enginel one ``CREATE``/``DesignAsset``.
-    action = django_filters.CharFilter(lookup_expr="iexact")
-    resource_type = django_filters.CharFilter(lookup_expr="iexact")
+    # Actions and resource types accept every presented spelling: the pipeline document writes
+    # ``create``/``satellite_image``, the enginel and sqal ones ``CREATE``/``SatelliteImage``. Each is
+    # mapped back to the stored forms (``custos.audit.vocabulary``), older rows' ``job.create`` included.
+    action = django_filters.CharFilter(method="filter_action", label="Action (create, CREATE, login_failed…)")
+    resource_type = django_filters.CharFilter(
+        method="filter_resource_type", label="Resource type (satellite_image, SatelliteImage…)"
+    )
     resource_id = django_filters.CharFilter()
     actor_id = django_filters.CharFilter()
     user = django_filters.CharFilter(field_name="actor_id", label="Acting user id")
@@ -41,7 +48,25 @@ class AuditLogFilter(django_filters.FilterSet):
         model = AuditLog
         fields = ()
 
-    def filter_ordering(self, queryset, name, value):
+    def filter_action(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        match = Q()
+        for form in stored_forms_of_action(value):
+            match |= Q(action__iexact=form) | Q(action__iendswith=f".{form}")  # legacy ``x.verb`` rows
+        return queryset.filter(match)
+
+    def filter_resource_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        match = Q()
+        for form in stored_forms_of_entity(value):
+            match |= Q(resource_type__iexact=form)
+        return queryset.filter(match)
+
+    def filter_ordering(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         terms = []
         for raw in value.split(","):
             term = raw.strip()

@@ -1,6 +1,7 @@
 """Writes of the billing app: the credits ledger, Stripe customers and checkout, webhook events.
 
-Every write calls ``audit_record`` in its own transaction. Network calls to Stripe happen outside
+Every service takes the ``WriteContext`` of its actor first (the webhook and the grants it triggers act
+as the platform) and calls ``audit_record`` in its own transaction. Network calls to Stripe happen outside
 database transactions (no lock is held while waiting for the provider); their results are then
 stored in short transactions.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,8 @@ from custos.billing.errors import InsufficientCredits
 from custos.billing.models import CheckoutSession, CreditEntry, StripeEvent, Subscription
 from custos.billing.selectors import Product, billing_product_for_price, billing_products
 from custos.billing.stripe_client import StripeGateway, get_gateway, verify_webhook
-from custos.kernel.errors import ValidationFailed
+from custos.kernel.context import WriteContext
+from custos.kernel.errors import PermissionDenied, ValidationFailed
 
 _http_url = URLValidator(schemes=["http", "https"], message="Enter a valid http(s) URL.")
 
@@ -33,6 +35,7 @@ _http_url = URLValidator(schemes=["http", "https"], message="Enter a valid http(
 
 
 def credits_apply(
+    ctx: WriteContext,
     *,
     user_id: Any,
     amount: int,
@@ -40,9 +43,6 @@ def credits_apply(
     reference: str = "",
     stripe_event_id: str = "",
     description: str = "",
-    actor: Any = None,
-    actor_type: str | None = None,
-    request: Any = None,
 ) -> CreditEntry:
     """Append one ledger entry and move ``User.credits`` with it (one transaction, user row locked).
 
@@ -74,8 +74,7 @@ def credits_apply(
         )
         User.objects.filter(pk=user.pk).update(credits=after)
         audit_record(
-            actor=actor,
-            actor_type=actor_type,
+            ctx,
             action="CREATE",
             resource_type="CreditEntry",
             resource_id=entry.pk,
@@ -87,43 +86,42 @@ def credits_apply(
                 "reference": reference,
                 "stripe_event_id": stripe_event_id,
             },
-            request=request,
         )
     return entry
 
 
 def credits_spend(
-    *, user_id: Any, amount: int, reference: str = "", description: str = "", actor: Any = None, request: Any = None
+    ctx: WriteContext, *, user_id: Any, amount: int, reference: str = "", description: str = ""
 ) -> CreditEntry:
     """Take ``amount`` (> 0) credits for a feature; ``InsufficientCredits`` when the balance is short."""
     if amount <= 0:
         raise ValidationFailed(field_errors={"amount": ["Must be a positive number of credits."]})
     return credits_apply(
+        ctx,
         user_id=user_id,
         amount=-amount,
         reason=CreditReason.USAGE,
         reference=reference,
         description=description,
-        actor=actor,
-        request=request,
     )
 
 
-def _grant_once(*, user_id: Any, credits: int, reason: str, reference: str, event_id: str, description: str) -> bool:
+def _grant_once(
+    ctx: WriteContext, *, user_id: Any, credits: int, reason: str, reference: str, event_id: str, description: str
+) -> bool:
     """Grant unless this (reason, reference) was granted before; True when granted now."""
     if credits <= 0 or CreditEntry.objects.filter(reason=reason, reference=reference).exists():
         return False
     try:
         with transaction.atomic():
             credits_apply(
+                ctx,
                 user_id=user_id,
                 amount=credits,
                 reason=reason,
                 reference=reference,
                 stripe_event_id=event_id,
                 description=description,
-                actor=None,
-                actor_type="system",
             )
     except IntegrityError:  # granted concurrently by another event naming the same reference
         return False
@@ -133,8 +131,9 @@ def _grant_once(*, user_id: Any, credits: int, reason: str, reference: str, even
 # --- Stripe customer and checkout -------------------------------------------------------------
 
 
-def stripe_customer_ensure(*, user: Any, gateway: StripeGateway, request: Any = None) -> str:
-    """The user's Stripe customer id, creating the customer at Stripe the first time."""
+def stripe_customer_ensure(ctx: WriteContext, *, gateway: StripeGateway) -> str:
+    """The Stripe customer id of ``ctx.user``, creating the customer at Stripe the first time."""
+    user = _buyer(ctx)
     User = get_user_model()
     current = User.objects.values_list("stripe_customer_id", flat=True).get(pk=user.pk)
     if current:
@@ -152,13 +151,12 @@ def stripe_customer_ensure(*, user: Any, gateway: StripeGateway, request: Any = 
         if not updated:  # another request stored one first: use it
             return User.objects.values_list("stripe_customer_id", flat=True).get(pk=user.pk)
         audit_record(
-            actor=user,
+            ctx,
             action="UPDATE",
             resource_type="User",
             resource_id=user.pk,
             resource_name=user.email,
-            changes={"stripe_customer_id": ["", customer_id]},
-            request=request,
+            changes={"stripe_customer_id": {"old": "", "new": customer_id}},
         )
     user.stripe_customer_id = customer_id
     return customer_id
@@ -177,10 +175,17 @@ def _line_item(product: Product) -> dict[str, Any]:
     return {"price_data": price_data, "quantity": 1}
 
 
+def _buyer(ctx: WriteContext) -> Any:
+    if ctx.user is None:
+        raise PermissionDenied("Only a signed-in account can buy credits.")
+    return ctx.user
+
+
 def checkout_session_create(
-    *, user: Any, product_key: str, success_url: str, cancel_url: str, request: Any = None
+    ctx: WriteContext, *, product_key: str, success_url: str, cancel_url: str
 ) -> CheckoutSession:
-    """A Stripe Checkout session selling ``product_key`` to ``user`` (its customer created or reused)."""
+    """A Stripe Checkout session selling ``product_key`` to ``ctx.user`` (its customer created or reused)."""
+    user = _buyer(ctx)
     product = billing_products().get(product_key)
     errors: dict[str, list[str]] = {}
     if product is None:
@@ -193,7 +198,7 @@ def checkout_session_create(
     if errors or product is None:
         raise ValidationFailed(field_errors=errors)
     gateway = get_gateway()  # BillingNotConfigured (503) before anything is written
-    customer_id = stripe_customer_ensure(user=user, gateway=gateway, request=request)
+    customer_id = stripe_customer_ensure(ctx, gateway=gateway)
     metadata = {"custos_user_id": str(user.pk), "product": product.key, "credits": str(product.credits)}
     params: dict[str, Any] = {
         "mode": product.mode,
@@ -222,13 +227,12 @@ def checkout_session_create(
             url=created.url,
         )
         audit_record(
-            actor=user,
+            ctx,
             action="CREATE",
             resource_type="CheckoutSession",
             resource_id=session.pk,
             resource_name=created.id,
             changes={"product": product.key, "mode": product.mode, "credits": product.credits},
-            request=request,
         )
     return session
 
@@ -271,7 +275,7 @@ def _user_for_customer(customer_id: str) -> Any:
     return get_user_model().objects.filter(stripe_customer_id=customer_id).values_list("pk", flat=True).first()
 
 
-def _on_checkout_completed(event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
+def _on_checkout_completed(ctx: WriteContext, event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
     session = CheckoutSession.objects.select_for_update().filter(stripe_session_id=_object_id(obj)).first()
     if session is None:
         return _Applied(EventResult.IGNORED, "unknown checkout session")
@@ -309,6 +313,7 @@ def _on_checkout_completed(event: dict[str, Any], obj: dict[str, Any]) -> _Appli
     session.status, session.completed_at = CheckoutStatus.COMPLETED, session.completed_at or timezone.now()
     session.save(update_fields=["payment_status", "status", "completed_at", "updated_at"])
     granted = _grant_once(
+        ctx,
         user_id=session.user_id,
         credits=session.credits,
         reason=CreditReason.PURCHASE,
@@ -320,7 +325,7 @@ def _on_checkout_completed(event: dict[str, Any], obj: dict[str, Any]) -> _Appli
     return _Applied(EventResult.APPLIED, detail, session.user_id)
 
 
-def _on_checkout_closed(event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
+def _on_checkout_closed(ctx: WriteContext, event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
     """``checkout.session.expired`` / ``async_payment_failed``: the session will never pay."""
     session = CheckoutSession.objects.select_for_update().filter(stripe_session_id=_object_id(obj)).first()
     if session is None:
@@ -349,7 +354,7 @@ def _subscription_price_id(obj: dict[str, Any]) -> str:
     return _object_id(first.get("price"))
 
 
-def _on_subscription_event(event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
+def _on_subscription_event(ctx: WriteContext, event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
     subscription_id = _object_id(obj)
     customer_id = _object_id(obj.get("customer"))
     subscription = Subscription.objects.select_for_update().filter(stripe_subscription_id=subscription_id).first()
@@ -400,7 +405,7 @@ def _invoice_subscription(obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return subscription_id, details.get("metadata") or {}
 
 
-def _on_invoice_paid(event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
+def _on_invoice_paid(ctx: WriteContext, event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
     """A paid subscription period (first or renewal) grants the plan's credits, once per invoice."""
     subscription_id, metadata = _invoice_subscription(obj)
     if not subscription_id:
@@ -418,6 +423,7 @@ def _on_invoice_paid(event: dict[str, Any], obj: dict[str, Any]) -> _Applied:
         return _Applied(EventResult.IGNORED, "unknown plan", user_id)
     invoice_id = _object_id(obj)
     granted = _grant_once(
+        ctx,
         user_id=user_id,
         credits=product.credits,
         reason=CreditReason.SUBSCRIPTION,
@@ -457,8 +463,12 @@ def _event_parts(event: Any) -> tuple[str, str, dict[str, Any]]:
     return event_id, event_type, obj
 
 
-def stripe_webhook_receive(*, payload: bytes, signature: str | None, request: Any = None) -> WebhookOutcome:
-    """Verify a webhook delivery and apply its event exactly once (a repeated event id changes nothing)."""
+def stripe_webhook_receive(ctx: WriteContext, *, payload: bytes, signature: str | None) -> WebhookOutcome:
+    """Verify a webhook delivery and apply its event exactly once (a repeated event id changes nothing).
+
+    Stripe is not a user: the event and the grants it triggers are written as the platform
+    (``ctx`` keeps the delivery's address and request id)."""
+    ctx = replace(ctx, user=None, api_key=None, device=None, from_http=False)
     event = verify_webhook(payload=payload, signature=signature)
     event_id, event_type, obj = _event_parts(event)
     with transaction.atomic():
@@ -475,17 +485,15 @@ def stripe_webhook_receive(*, payload: bytes, signature: str | None, request: An
             seen = StripeEvent.objects.get(event_id=event_id)
             return WebhookOutcome(event_id, event_type, duplicate=True, result=seen.result, detail=seen.detail)
         handler = _HANDLERS.get(event_type)
-        applied = handler(event, obj) if handler else _Applied(EventResult.IGNORED, "event type not handled")
+        applied = handler(ctx, event, obj) if handler else _Applied(EventResult.IGNORED, "event type not handled")
         record.result, record.detail, record.user_id = applied.result, applied.detail[:255], applied.user_id
         record.save(update_fields=["result", "detail", "user", "updated_at"])
         audit_record(
-            actor=None,
-            actor_type="system",
+            ctx,
             action="CREATE",
             resource_type="StripeEvent",
             resource_id=record.pk,
             resource_name=event_id,
             changes={"type": event_type, "result": applied.result, "detail": applied.detail},
-            request=request,
         )
     return WebhookOutcome(event_id, event_type, duplicate=False, result=applied.result, detail=applied.detail)

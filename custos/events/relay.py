@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from custos.events.models import EventRelay
 from custos.events.services import channel_message, event_groups, relay_mode
+from custos.events.sio import sio
 
 logger = logging.getLogger("custos.events")
 
@@ -48,8 +49,6 @@ async def deliver_local(
 ) -> None:
     """Hand one event to this process's channel layer and Socket.IO server."""
     from channels.layers import get_channel_layer
-
-    from custos.events.socketio_server import sio
 
     groups = event_groups(organization_id=organization_id, topic=topic, user_id=user_id)
     layer = get_channel_layer()

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from custos.events.services import validate_topic
 from custos.orgs.choices import ADMIN_ROLES
 from custos.orgs.models import Membership
+from custos.orgs.selectors import platform_role
 
 ACCESS_COOKIE = "access_token_cookie"
 
@@ -61,11 +62,8 @@ def user_for_token(*, token: str) -> Any | None:
 
 
 def user_role(*, user: Any) -> str:
-    """The twin API's coarse role: ``admin`` for platform staff and organization owners/admins."""
-    if user.is_staff or user.is_superuser:
-        return "admin"
-    is_admin = Membership.objects.filter(user=user, role__in=ADMIN_ROLES, organization__is_active=True).exists()
-    return "admin" if is_admin else "user"
+    """The twin API's coarse role (one definition: ``custos.orgs.selectors.platform_role``)."""
+    return platform_role(user=user)
 
 
 def subscription_groups(*, user: Any, topic: str) -> list[str]:

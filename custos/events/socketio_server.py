@@ -16,11 +16,11 @@ from typing import Any
 
 import socketio
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.utils import timezone
 
 from custos.events.relay import poller
 from custos.events.selectors import subscription_groups, token_from_handshake, user_for_token, user_role
+from custos.events.sio import sio
 from custos.kernel.errors import ValidationFailed
 
 STREAM_ID = re.compile(r"^[A-Za-z0-9_\-]{1,40}$")
@@ -28,20 +28,6 @@ RATE_LIMIT = 100  # messages per connection
 RATE_WINDOW = 60.0  # seconds
 
 
-def _manager() -> Any:
-    if settings.REDIS_URL:
-        return socketio.AsyncRedisManager(settings.REDIS_URL)
-    return None
-
-
-sio = socketio.AsyncServer(
-    async_mode="asgi",
-    client_manager=_manager(),
-    cors_allowed_origins=list(settings.CORS_ALLOWED_ORIGINS) or None,
-    always_connect=True,  # accept first, so a refused client still receives ``auth_failed``
-    logger=False,
-    engineio_logger=False,
-)
 _rates: dict[str, deque] = {}
 
 

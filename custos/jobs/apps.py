@@ -7,4 +7,7 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
-        from custos.jobs import signals  # noqa: F401 - connects the Celery signal handlers
+        from custos.jobs import (
+            signals,  # noqa: F401 - connects the Celery signal handlers
+            tasks,  # noqa: F401 - registers the job tasks (``job_enqueue`` queues them by name)
+        )

@@ -1,6 +1,7 @@
 """Writes on Job rows: creation (queued after commit), cancellation, and the transitions the worker makes.
 
-``job_create`` and ``job_cancel`` are user actions: each writes one audit row in its transaction. The
+``job_create`` and ``job_cancel`` are actions of a ``WriteContext`` (a user, or the platform for scheduled
+work): each writes one audit row (``CREATE`` / ``CANCEL`` on ``Job``) in its transaction. The
 worker's transitions (started, progress, finished) are the job's own bookkeeping; they publish a
 private ``job_update`` event to the owner and the organization's admins (topic ``jobs``).
 """
@@ -15,8 +16,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from custos.audit.services import audit_record
+from custos.audit.writes import audited_create, audited_update
 from custos.events.services import publish
 from custos.jobs.models import FINISHED, RUNNING, Job, JobStatus
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict
 from custos.orgs.choices import Role
 from custos.orgs.models import Membership
@@ -72,8 +75,7 @@ def _audited(parameters: dict[str, Any]) -> dict[str, Any]:
 
 def job_enqueue(*, job: Job) -> None:
     """Hand the job to Celery (called after commit). A broker failure fails the job visibly."""
-    from config.celery import app
-    from custos.jobs import tasks  # noqa: F401 - registers the tasks with the app
+    from config.celery import app  # the tasks are registered when the app is ready (``JobsConfig.ready``)
 
     try:
         app.tasks[job.task_name].apply_async(kwargs={"job_id": job.task_id}, task_id=job.task_id)
@@ -81,71 +83,78 @@ def job_enqueue(*, job: Job) -> None:
         if app.conf.task_always_eager and app.conf.task_eager_propagates:
             raise
         logger.exception("could not queue job %s", job.id)
-        job_finish(job_id=job.id, status=JobStatus.FAILURE, error=f"The job could not be queued: {exc}")
+        job_finish(
+            WriteContext.system(organization_id=job.organization_id),
+            job_id=job.id,
+            status=JobStatus.FAILURE,
+            error=f"The job could not be queued: {exc}",
+        )
 
 
 def job_create(
+    ctx: WriteContext,
     *,
-    actor: Any,
     organization_id: Any,
     job_type: str,
     task_name: str,
     parameters: dict[str, Any],
     subject_type: str = "",
-    subject_id: str = "",
-    request: Any = None,
+    subject_id: Any = "",
 ) -> Job:
-    """Record a job and queue its task once the transaction commits."""
+    """Record a job owned by ``ctx.user`` and queue its task once the transaction commits.
+
+    Who may start work in ``organization_id`` is decided by the caller (``job_organization_for`` for
+    the job routes, the domain service's own role check otherwise): the audit row names the actor.
+    """
     with transaction.atomic():
-        job = Job.objects.create(
-            organization_id=organization_id,
-            owner=actor if getattr(actor, "is_authenticated", False) else None,
-            job_type=job_type,
-            task_name=task_name,
-            parameters=parameters,
-            subject_type=subject_type,
-            subject_id=str(subject_id or ""),
-        )
-        audit_record(
-            actor=actor,
-            action="job.create",
-            resource_type="job",
-            resource_id=job.id,
-            resource_name=job_type,
-            changes={"job_type": job_type, "task_name": task_name, "parameters": _audited(parameters)},
-            organization_id=organization_id,
-            request=request,
+        job = audited_create(
+            ctx.within(organization_id),
+            Job,
+            values={
+                "organization_id": organization_id,
+                "owner": ctx.user,
+                "job_type": job_type,
+                "task_name": task_name,
+                "parameters": parameters,
+                "subject_type": subject_type,
+                "subject_id": str(subject_id or ""),
+            },
+            audit_values={"job_type": job_type, "task_name": task_name, "parameters": _audited(parameters)},
+            roles=None,
+            event=False,  # the job's own event (``job_update`` on ``jobs``) follows
         )
         _publish_job(job)
         transaction.on_commit(lambda: job_enqueue(job=job))
     return job
 
 
-def job_cancel(*, actor: Any, job: Job, force: bool = False, request: Any = None) -> Job:
+def job_cancel(ctx: WriteContext, job: Job, *, force: bool = False) -> Job:
     """Cancel a job: a pending one never runs; a running one stops at its next progress check.
 
     ``force`` also asks the workers to terminate the task's process (where the broker supports it).
+    Who may cancel (the owner) is checked by the route that found the job.
     """
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)
         if job.status in FINISHED:
             raise Conflict(f"The job has already finished ({job.status}).", code="JOB_FINISHED")
         previous = job.status
-        job.cancel_requested = True
-        job.status = JobStatus.CANCELLED
-        job.completed_at = timezone.now()
+        completed_at = timezone.now()
+        values: dict[str, Any] = {
+            "cancel_requested": True,
+            "status": JobStatus.CANCELLED,
+            "completed_at": completed_at,
+        }
         if job.started_at:
-            job.duration_seconds = (job.completed_at - job.started_at).total_seconds()
-        job.save(update_fields=["cancel_requested", "status", "completed_at", "duration_seconds", "updated_at"])
-        audit_record(
-            actor=actor,
-            action="job.cancel",
-            resource_type="job",
-            resource_id=job.id,
-            resource_name=job.job_type,
-            changes={"status": [previous, JobStatus.CANCELLED], "force": force},
-            organization_id=job.organization_id,
-            request=request,
+            values["duration_seconds"] = (completed_at - job.started_at).total_seconds()
+        audited_update(
+            ctx,
+            job,
+            values=values,
+            action="CANCEL",
+            roles=None,
+            event=False,
+            extra_changes={"force": force},
         )
         _publish_job(job)
         transaction.on_commit(lambda: _revoke(job.task_id, terminate=force and previous in RUNNING))
@@ -167,9 +176,11 @@ def _revoke(task_id: str, *, terminate: bool) -> None:
 
 
 # --- transitions made by the worker (custos.jobs.tasks.JobTask) ---------------------------------
+# The job's own bookkeeping, written by the platform (``WriteContext.system()``): not audited (the
+# user's CREATE and CANCEL are), published to the owner as ``job_update``.
 
 
-def job_start(*, job_id: Any, worker: str, celery_retries: int = 0) -> Job | None:
+def job_start(ctx: WriteContext, *, job_id: Any, worker: str, celery_retries: int = 0) -> Job | None:
     """Mark a job started; ``None`` when it must not run (unknown, finished or cancelled).
 
     A job found already running was started by a worker that died before finishing: this run is a
@@ -193,7 +204,7 @@ def job_start(*, job_id: Any, worker: str, celery_retries: int = 0) -> Job | Non
     return job
 
 
-def job_progress(*, job: Job, current: int, total: int, message: str = "") -> bool:
+def job_progress(ctx: WriteContext, *, job: Job, current: int, total: int, message: str = "") -> bool:
     """Record progress; returns whether the job has been cancelled meanwhile (the task must stop)."""
     with transaction.atomic():
         cancelled = Job.objects.filter(pk=job.pk).values_list("cancel_requested", flat=True).first()
@@ -212,7 +223,7 @@ def job_progress(*, job: Job, current: int, total: int, message: str = "") -> bo
     return False
 
 
-def job_retrying(*, job: Job, error: str) -> None:
+def job_retrying(ctx: WriteContext, *, job: Job, error: str) -> None:
     with transaction.atomic():
         Job.objects.filter(pk=job.pk, cancel_requested=False).update(
             status=JobStatus.RETRY, error=error, retries=F("retries") + 1, updated_at=timezone.now()
@@ -222,6 +233,7 @@ def job_retrying(*, job: Job, error: str) -> None:
 
 
 def job_finish(
+    ctx: WriteContext,
     *,
     job_id: Any,
     status: str,
@@ -273,8 +285,8 @@ def job_organization_for(*, user: Any, organization_ids: list[Any]) -> Any:
 
 
 def schedule_upsert(
+    ctx: WriteContext,
     *,
-    actor: Any,
     name: str,
     task_name: str,
     every_seconds: int | None = None,
@@ -282,9 +294,11 @@ def schedule_upsert(
     kwargs: dict[str, Any] | None = None,
     enabled: bool = True,
     organization_id: Any = None,
-    request: Any = None,
 ) -> Any:
-    """Create or change a periodic task at run time (django-celery-beat's DatabaseScheduler picks it up)."""
+    """Create or change a periodic task at run time (django-celery-beat's DatabaseScheduler picks it up).
+
+    Audited as ``CREATE`` / ``UPDATE`` of ``PeriodicTask`` (a third-party model: recorded, not written
+    through ``audited_create``, because the row may already exist under its name)."""
     import json
 
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
@@ -313,13 +327,12 @@ def schedule_upsert(
             defaults={"task": task_name, "kwargs": json.dumps(kwargs or {}), "enabled": enabled, **schedule_fields},
         )
         audit_record(
-            actor=actor,
-            action="schedule.create" if created else "schedule.update",
-            resource_type="periodic_task",
+            ctx,
+            action="CREATE" if created else "UPDATE",
+            resource_type="PeriodicTask",
             resource_id=task.pk,
             resource_name=name,
             changes={"task": task_name, "every_seconds": every_seconds, "crontab": crontab, "enabled": enabled},
             organization_id=organization_id,
-            request=request,
         )
     return task

@@ -15,8 +15,11 @@ def job_revoked(
 ) -> None:
     """A job revoked through Celery (``celery control revoke``, an expired message) will not run."""
     from custos.jobs.services import job_finish
+    from custos.kernel.context import WriteContext
 
     task_id = getattr(request, "id", None)
     if task_id:
         reason = "expired" if expired else ("terminated" if terminated else "revoked")
-        job_finish(job_id=task_id, status=JobStatus.REVOKED, error=f"The task was {reason} in Celery.")
+        job_finish(
+            WriteContext.system(), job_id=task_id, status=JobStatus.REVOKED, error=f"The task was {reason} in Celery."
+        )

@@ -5,6 +5,10 @@ stored as Celery's ``PROGRESS`` state), success, failure, retry, cancellation. T
 id, read their parameters from the row, and are idempotent: a second delivery of a finished or
 cancelled job does nothing, and a job left running by a dead worker simply runs again (acks are late,
 so the broker redelivers it) and counts one retry.
+
+``custos.jobs.services`` queues these tasks by name (``job_enqueue``) and never imports this module;
+the tasks are registered when the jobs app is ready (``JobsConfig.ready``), so the dependency runs one
+way only: tasks -> services.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from celery.exceptions import Ignore, Retry
 
 from custos.jobs import services
 from custos.jobs.models import Job, JobStatus
+from custos.kernel.context import WriteContext
 
 _sleep = time.sleep  # the long task's clock (tests replace it)
 
@@ -37,7 +42,10 @@ class JobTask(Task):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         job_id = kwargs.get("job_id")
         job = services.job_start(
-            job_id=job_id, worker=self.request.hostname or "eager", celery_retries=self.request.retries or 0
+            WriteContext.system(),
+            job_id=job_id,
+            worker=self.request.hostname or "eager",
+            celery_retries=self.request.retries or 0,
         )
         if job is None:  # unknown, already finished or cancelled: nothing to do (idempotent redelivery)
             self._set_state(states.REVOKED, {"reason": "finished or cancelled"})
@@ -46,19 +54,22 @@ class JobTask(Task):
         try:
             result = self.run(*args, **kwargs)
         except JobCancelled:
-            services.job_finish(job_id=job.id, status=JobStatus.CANCELLED)
+            services.job_finish(WriteContext.system(), job_id=job.id, status=JobStatus.CANCELLED)
             self._set_state(states.REVOKED, {"reason": "cancelled"})
             raise Ignore() from None
         except Retry as exc:
-            services.job_retrying(job=job, error=str(exc))
+            services.job_retrying(WriteContext.system(), job=job, error=str(exc))
             raise
         except Exception as exc:
-            services.job_finish(job_id=job.id, status=JobStatus.FAILURE, error=f"{type(exc).__name__}: {exc}")
+            services.job_finish(
+                WriteContext.system(), job_id=job.id, status=JobStatus.FAILURE, error=f"{type(exc).__name__}: {exc}"
+            )
             raise
         finally:
             self.job = None
         if isinstance(result, JobResult):
             services.job_finish(
+                WriteContext.system(),
                 job_id=job.id,
                 status=JobStatus.SUCCESS,
                 result=result.data,
@@ -66,7 +77,7 @@ class JobTask(Task):
                 result_filename=result.filename,
             )
             return result.data
-        services.job_finish(job_id=job.id, status=JobStatus.SUCCESS, result=result)
+        services.job_finish(WriteContext.system(), job_id=job.id, status=JobStatus.SUCCESS, result=result)
         return result
 
     def _set_state(self, state: str, meta: dict[str, Any]) -> None:
@@ -77,7 +88,7 @@ class JobTask(Task):
         """Record progress; stops the task (``JobCancelled``) when its job has been cancelled."""
         if self.job is None:
             return
-        if services.job_progress(job=self.job, current=current, total=total, message=message):
+        if services.job_progress(WriteContext.system(), job=self.job, current=current, total=total, message=message):
             raise JobCancelled()
         self._set_state("PROGRESS", {"current": current, "total": total, "message": message})
 

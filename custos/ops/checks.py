@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -70,7 +71,43 @@ CHECKS = {"database": check_database, "cache": check_cache, "queue": check_queue
 
 
 def run_checks() -> dict[str, CheckResult]:
-    return {name: check() for name, check in CHECKS.items()}
+    results = {name: check() for name, check in CHECKS.items()}
+    worker = check_worker()
+    if worker is not None:
+        results["worker"] = worker
+    return results
+
+
+def worker_status() -> dict[str, Any] | None:
+    """The embedded worker's state as ``custos serve`` supervises it, or ``None`` when no running
+    ``serve`` supervises one (an external worker, the scaled mode, a test)."""
+    from custos.ops.supervisor import read_status, supervisor_alive
+
+    status = read_status()
+    if status is None or not supervisor_alive(status):
+        return None
+    return {
+        "state": str(status.get("state", "")),
+        "pid": status.get("pid"),
+        "restarts": int(status.get("restarts") or 0),
+        "last_exit_code": status.get("last_exit_code"),
+    }
+
+
+def check_worker() -> CheckResult | None:
+    """The supervised embedded worker: ok while it runs; an error while it is being restarted."""
+    started = time.perf_counter()
+    status = worker_status()
+    if status is None:
+        return None
+    restarts = status["restarts"]
+    if status["state"] == "running":
+        result = CheckResult(True, f"running (pid {status['pid']}, {restarts} restarts)", 0.0)
+    else:
+        result = CheckResult(
+            False, f"restarting after exit code {status['last_exit_code']} ({restarts} restarts so far)", 0.0
+        )
+    return CheckResult(result.ok, result.detail, round((time.perf_counter() - started) * 1000, 2))
 
 
 def check_audit() -> CheckResult:

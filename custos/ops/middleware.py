@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from custos.ops.request_metrics import record_request
@@ -105,3 +106,51 @@ class RequestMetricsMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         request._custos_exception = sys.exc_info()
         return None
+
+
+# --- /metrics access -------------------------------------------------------------------------------
+
+METRICS_PATHS = ("/metrics", "/metrics/")
+
+
+def _allowed_networks() -> list[Any]:
+    import ipaddress
+
+    return [ipaddress.ip_network(value, strict=False) for value in settings.METRICS_ALLOWED_NETWORKS]
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    """A caller from ``METRICS_ALLOWED_NETWORKS`` (default loopback), or one that sends
+    ``Authorization: Bearer $METRICS_TOKEN`` when a token is configured."""
+    import hmac
+    import ipaddress
+
+    from custos.kernel.context import client_ip
+
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode()):
+            return True
+    address = client_ip(request)
+    if not address:
+        return False
+    ip = ipaddress.ip_address(address)
+    if getattr(ip, "ipv4_mapped", None) is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == network.version and ip in network for network in _allowed_networks())
+
+
+class MetricsAccessMiddleware:
+    """``/metrics`` (Prometheus text) answers only allowed callers; anyone else gets the same 404 as an
+    unknown URL, so the endpoint is not advertised."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path in METRICS_PATHS and not metrics_allowed(request):
+            from custos.api.errors import handler404
+
+            return handler404(request)
+        return self.get_response(request)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 
 from custos.audit.services import audit_changes, audit_record
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import DomainError, PermissionDenied, ValidationFailed
 from custos.ops.models import SystemSettings
 
@@ -39,9 +40,10 @@ class FileTooLarge(DomainError):
     default_message = "The file exceeds the size limit."
 
 
-def settings_update(*, actor: Any, data: dict[str, Any], request: Any = None) -> SystemSettings:
-    """Change the settings record (staff only); validated by the model's validators; audited."""
-    if not getattr(actor, "is_staff", False):
+def settings_update(ctx: WriteContext, *, data: dict[str, Any]) -> SystemSettings:
+    """Change the settings record (platform staff, or the platform itself); validated by the model's
+    validators; audited as ``UPDATE`` of ``SystemSettings`` with the changed values."""
+    if not ctx.is_system and not getattr(ctx.user, "is_staff", False):
         raise PermissionDenied("Only staff may change the system settings.")
     unknown = sorted(set(data) - set(EDITABLE_SETTINGS))
     if unknown:
@@ -58,16 +60,15 @@ def settings_update(*, actor: Any, data: dict[str, Any], request: Any = None) ->
         except DjangoValidationError as exc:
             raise ValidationFailed(field_errors=exc.message_dict) from None
         changes = audit_changes(before, {name: getattr(record, name) for name in data})
-        record.updated_by = actor
+        record.updated_by = ctx.user
         record.save()
         audit_record(
-            actor=actor,
+            ctx,
             action="UPDATE",
             resource_type="SystemSettings",
             resource_id=record.pk,
             resource_name=record.site_name,
             changes=changes,
-            request=request,
         )
     return record
 

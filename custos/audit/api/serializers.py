@@ -1,16 +1,58 @@
-"""The three presentations of the one audit table."""
+"""The three presentations of the one audit table.
+
+Rows store one vocabulary (``CREATE`` / ``SatelliteImage``; older rows ``job.create`` / ``job``); each
+presenter shows it as its document does (``custos.audit.vocabulary.present``): pipeline lower case and
+snake case (``create`` / ``satellite_image``), enginel and sqal as stored (``CREATE`` / ``DesignAsset``)
+with ``action_display`` (``Create``).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rest_framework import serializers
 
 from custos.api.serializers import FieldSelectionMixin
 from custos.audit.models import AuditLog
+from custos.audit.vocabulary import action_display, present
 
 
-class ActivityLogSerializer(serializers.ModelSerializer):
-    """pipeline ``/api/activity-logs/``."""
+def _presented(serializer: serializers.Serializer, obj: AuditLog, dialect: str) -> tuple[str, str]:
+    """(action, resource_type) of ``obj`` in ``dialect`` (computed once per row)."""
+    cache: dict[Any, tuple[str, str]] = serializer.__dict__.setdefault("_presented_rows", {})
+    key = (obj.pk, dialect)
+    if key not in cache:
+        cache[key] = present(dialect, action=obj.action, resource_type=obj.resource_type)
+    return cache[key]
 
+
+class PresentedVocabularyMixin:
+    """``action`` and ``resource_type`` in the dialect's spelling: the view's dialect, else the
+    serializer's own (``dialect``)."""
+
+    dialect = "enginel"
+
+    @property
+    def presented_dialect(self) -> str:
+        view = getattr(self, "context", {}).get("view")
+        return getattr(view, "dialect", None) or self.dialect
+
+    def get_action(self, obj: AuditLog) -> str:
+        return _presented(self, obj, self.presented_dialect)[0]
+
+    def get_resource_type(self, obj: AuditLog) -> str:
+        return _presented(self, obj, self.presented_dialect)[1]
+
+
+class ActivityLogSerializer(PresentedVocabularyMixin, serializers.ModelSerializer):
+    """pipeline ``/api/activity-logs/``: ``action`` lower case (``create``, ``login``), ``resource_type``
+    snake case (``pipeline``, ``satellite_image``)."""
+
+    dialect = "pipeline"
+    action = serializers.SerializerMethodField(help_text="The verb in lower case: create, update, delete, login…")
+    resource_type = serializers.SerializerMethodField(
+        help_text="The entity in snake case: pipeline, satellite_image, analysis_result, alert, user…"
+    )
     user = serializers.SerializerMethodField()
     user_email = serializers.CharField(source="actor_label")
     created_at = serializers.DateTimeField(source="timestamp")
@@ -44,14 +86,20 @@ class ActivityLogSerializer(serializers.ModelSerializer):
     def get_description(self, obj: AuditLog) -> str:
         who = obj.actor_label or obj.actor_type
         what = obj.resource_name or obj.resource_id
-        return f"{who} {obj.action.lower()} {obj.resource_type} {what}".strip()
+        action, resource_type = _presented(self, obj, self.presented_dialect)
+        return f"{who} {action} {resource_type} {what}".strip()
 
 
-class AuditLogSerializer(FieldSelectionMixin, serializers.ModelSerializer):
-    """enginel ``/api/audit-logs/`` and sqal ``/api/admin/audit/`` (camelCased by the sqal renderer)."""
+class AuditLogSerializer(PresentedVocabularyMixin, FieldSelectionMixin, serializers.ModelSerializer):
+    """enginel ``/api/audit-logs/`` and sqal ``/api/admin/audit/`` (camelCased by the sqal renderer):
+    ``action`` upper case (``CREATE``, ``LOGIN_FAILED``), ``resource_type`` the entity (``DesignAsset``),
+    ``action_display`` the verb for people (``Login failed``)."""
 
+    dialect = "enginel"
     actor_username = serializers.CharField(source="actor_label")
-    action_display = serializers.SerializerMethodField()
+    action = serializers.SerializerMethodField(help_text="The verb in upper case: CREATE, UPDATE, LOGIN_FAILED…")
+    action_display = serializers.SerializerMethodField(help_text="The verb for people: Create, Login failed…")
+    resource_type = serializers.SerializerMethodField(help_text="The entity: DesignAsset, Pipeline, User…")
 
     class Meta:
         model = AuditLog
@@ -80,7 +128,7 @@ class AuditLogSerializer(FieldSelectionMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_action_display(self, obj: AuditLog) -> str:
-        return obj.action.replace("_", " ").capitalize()
+        return action_display(obj.action)
 
 
 class AuditExportQuerySerializer(serializers.Serializer):

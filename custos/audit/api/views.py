@@ -24,10 +24,10 @@ from rest_framework.response import Response
 from custos.api.tenancy import visible_org_ids
 from custos.api.viewsets import DialectViewSet
 from custos.audit.api.serializers import ActivityLogSerializer, AuditExportQuerySerializer, AuditLogSerializer
-from custos.audit.exports import EXPORT_FORMATS, export_rows
+from custos.audit.exports import EXPORT_FORMATS, audit_export_record, export_rows
 from custos.audit.filters import AuditLogFilter
 from custos.audit.selectors import audit_search, audit_visible
-from custos.audit.services import audit_record
+from custos.kernel.context import WriteContext
 from custos.ops.throttles import SettingsRateThrottle
 from custos.orgs.choices import ADMIN_ROLES
 from custos.orgs.models import Membership
@@ -109,12 +109,11 @@ class AuditLogViewSet(AuditViewSetBase):
             queryset = audit_search(queryset=queryset, text=text)
         content, content_type, truncated = export_rows(queryset, export_format)
         # Exporting the trail is itself recorded (who took a copy of what).
-        audit_record(
-            actor=request.user,
-            action="EXPORT",
-            resource_type="AuditLog",
-            changes={"format": export_format, "filters": dict(request.query_params.items()), "truncated": truncated},
-            request=request,
+        audit_export_record(
+            WriteContext.from_request(request),
+            export_format=export_format,
+            filters=dict(request.query_params.items()),
+            truncated=truncated,
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = HttpResponse(content, content_type=content_type)

@@ -79,11 +79,11 @@ def test_activity_log_shape_and_filters(client_for, rows, alice):
         "id": str(rows[0].pk),
         "user": str(alice.pk),
         "user_email": "alice@northwind.example",
-        "action": "CREATE",
-        "resource_type": "DesignAsset",
+        "action": "create",
+        "resource_type": "design_asset",
         "resource_id": "d-1",
         "resource_name": "turbine_blade_v3.step",
-        "description": "alice@northwind.example create DesignAsset turbine_blade_v3.step",
+        "description": "alice@northwind.example create design_asset turbine_blade_v3.step",
         "changes": {"filename": "turbine_blade_v3.step", "classification": "UNCLASSIFIED"},
         "ip_address": None,
         "user_agent": "",
@@ -96,7 +96,7 @@ def test_activity_log_shape_and_filters(client_for, rows, alice):
     assert client.get("/api/activity-logs/", {"user": str(alice.pk)}).json()["count"] == 2
     assert client.get("/api/activity-logs/", {"success": "false"}).json()["count"] == 0
     oldest_first = client.get("/api/activity-logs/", {"ordering": "created_at"}).json()["results"]
-    assert [r["action"] for r in oldest_first] == ["CREATE", "LOGIN"]
+    assert [r["action"] for r in oldest_first] == ["create", "login"]
     bad = client.get("/api/activity-logs/", {"timestamp__gte": "yesterday"})
     assert (bad.status_code, bad.json()) == (400, {"timestamp__gte": ["Enter a valid date/time."]})
 
@@ -206,3 +206,119 @@ def test_rows_take_the_organization_of_their_target(org_a, alice):
     assert audit_organization_id(alice) is None
     row = audit_record(actor=alice, action="UPDATE", resource_type="Membership", target=membership)
     assert row.organization_id == org_a.pk
+
+
+# --- one stored vocabulary, presented per dialect ----------------------------------------------
+
+
+@pytest.fixture
+def vocabulary_rows(alice, bob, org_a, org_b):
+    """A current row, a legacy row (``x.verb`` / snake case) and another organization's row."""
+    current = audit_record(
+        actor=alice,
+        action="ANALYZE",
+        resource_type="SatelliteImage",
+        resource_id="img-1",
+        resource_name="scene 1",
+        organization_id=org_a.pk,
+    )
+    legacy = audit_record(
+        actor=alice,
+        action="auth.login_failed",
+        resource_type="periodic_task",
+        resource_id="7",
+        organization_id=org_a.pk,
+    )
+    foreign = audit_record(
+        actor=bob, action="ANALYZE", resource_type="SatelliteImage", resource_id="img-9", organization_id=org_b.pk
+    )
+    return current, legacy, foreign
+
+
+def _by_id(results):
+    return {item["id"]: item for item in results}
+
+
+def test_pipeline_presents_lower_and_snake_case(client_for, vocabulary_rows, alice):
+    current, legacy, _ = vocabulary_rows
+    items = _by_id(client_for(alice).get("/api/activity-logs/").json()["results"])
+    assert set(items) == {str(current.pk), str(legacy.pk)}
+    assert (items[str(current.pk)]["action"], items[str(current.pk)]["resource_type"]) == ("analyze", "satellite_image")
+    assert (items[str(legacy.pk)]["action"], items[str(legacy.pk)]["resource_type"]) == (
+        "login_failed",
+        "periodic_task",
+    )
+    assert items[str(current.pk)]["description"] == "alice@northwind.example analyze satellite_image scene 1"
+
+
+def test_enginel_and_sqal_present_as_stored_with_action_display(client_for, vocabulary_rows, alice):
+    current, legacy, _ = vocabulary_rows
+    client = client_for(alice)
+    for url in ("/api/audit-logs/", "/api/audit-logs/search/"):
+        items = _by_id(client.get(url).json()["results"])
+        assert [items[str(current.pk)][k] for k in ("action", "action_display", "resource_type")] == [
+            "ANALYZE",
+            "Analyze",
+            "SatelliteImage",
+        ]
+        assert [items[str(legacy.pk)][k] for k in ("action", "action_display", "resource_type")] == [
+            "LOGIN_FAILED",
+            "Login failed",
+            "PeriodicTask",
+        ]
+    items = _by_id(client.get("/api/admin/audit/", {"limit": 100}).json()["items"])
+    assert [items[str(legacy.pk)][k] for k in ("action", "actionDisplay", "resourceType")] == [
+        "LOGIN_FAILED",
+        "Login failed",
+        "PeriodicTask",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [("/api/activity-logs/", "results"), ("/api/audit-logs/", "results"), ("/api/admin/audit/", "items")],
+)
+@pytest.mark.parametrize("spelling", ["analyze", "ANALYZE", "Analyze"])
+def test_the_action_filter_accepts_every_spelling(client_for, vocabulary_rows, alice, url, key, spelling):
+    current = vocabulary_rows[0]
+    items = client_for(alice).get(url, {"action": spelling}).json()[key]
+    assert [item["id"] for item in items] == [str(current.pk)]  # never the other organization's row
+
+
+@pytest.mark.parametrize("url", ["/api/activity-logs/", "/api/audit-logs/"])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"resource_type": "satellite_image"}, 0),
+        ({"resource_type": "SatelliteImage"}, 0),
+        ({"resource_type": "periodic_task"}, 1),
+        ({"resource_type": "PeriodicTask"}, 1),
+        ({"action": "login_failed"}, 1),  # a legacy ``auth.login_failed`` row
+        ({"action": "LOGIN_FAILED", "resource_type": "PeriodicTask"}, 1),
+    ],
+)
+def test_filters_map_back_to_stored_and_legacy_forms(client_for, vocabulary_rows, alice, url, params, expected):
+    row = vocabulary_rows[expected]
+    ids = [item["id"] for item in client_for(alice).get(url, params).json()["results"]]
+    assert ids == [str(row.pk)]
+
+
+@pytest.mark.parametrize("params", [{"action": "no_such_verb"}, {"resource_type": "NoSuchThing"}])
+def test_an_unknown_spelling_matches_nothing(client_for, vocabulary_rows, alice, params):
+    assert client_for(alice).get("/api/audit-logs/", params).json()["count"] == 0
+    assert client_for(alice).get("/api/activity-logs/", params).json()["count"] == 0
+
+
+def test_the_schema_describes_the_presented_fields():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    components = schema["components"]["schemas"]
+    activity = next(v for k, v in components.items() if k.startswith("ActivityLog"))
+    audit = next(v for k, v in components.items() if k.startswith("AuditLog") and "action_display" in v["properties"])
+    for body in (activity, audit):
+        assert body["properties"]["action"]["type"] == "string"
+        assert body["properties"]["resource_type"]["type"] == "string"
+    assert "lower case" in activity["properties"]["action"]["description"]
+    assert "upper case" in audit["properties"]["action"]["description"]
+    assert audit["properties"]["action_display"]["type"] == "string"

@@ -20,6 +20,7 @@ from custos.billing.api.serializers import (
     SubscriptionSerializer,
     WebhookReceiptSerializer,
 )
+from custos.kernel.context import WriteContext
 
 
 class CheckoutView(DialectAPIView):
@@ -43,11 +44,10 @@ class CheckoutView(DialectAPIView):
         serializer = CheckoutRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.checkout_session_create(
-            user=request.user,
+            WriteContext.from_request(request),
             product_key=serializer.validated_data["product"],
             success_url=serializer.validated_data["success_url"],
             cancel_url=serializer.validated_data["cancel_url"],
-            request=request,
         )
         return Response(CheckoutSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
@@ -72,7 +72,7 @@ class StripeWebhookView(DialectAPIView):
     def post(self, request: Request) -> Response:
         # The signature covers the exact bytes received: read the raw body, never the parsed data.
         outcome = services.stripe_webhook_receive(
-            payload=request.body, signature=request.headers.get("Stripe-Signature"), request=request
+            WriteContext.from_request(request), payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
         return Response(
             {

@@ -64,7 +64,7 @@ def test_checkout_creates_the_customer_then_a_session_for_the_credits_pack(alice
     assert list(
         AuditLog.objects.order_by("sequence").values_list("actor_id", "action", "resource_type", "changes")
     ) == [
-        (str(alice.pk), "UPDATE", "User", {"stripe_customer_id": ["", "cus_test_1"]}),
+        (str(alice.pk), "UPDATE", "User", {"stripe_customer_id": {"old": "", "new": "cus_test_1"}}),
         (str(alice.pk), "CREATE", "CheckoutSession", {"product": "credits_100", "mode": "payment", "credits": 100}),
     ]
     assert alice.credit_entries.count() == 0  # paying is what grants credits, not opening a session

@@ -12,9 +12,11 @@ from custos.audit.models import AuditLog
 from custos.billing.errors import InsufficientCredits
 from custos.billing.models import AppendOnlyError, CreditEntry
 from custos.billing.services import credits_apply, credits_spend
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
+SYSTEM = WriteContext.system()
 
 URL = "/api/access/credits/"
 
@@ -35,9 +37,11 @@ def _entry_json(entry: CreditEntry) -> dict:
 @pytest.fixture
 def alice_ledger(alice):
     return [
-        credits_apply(user_id=alice.pk, amount=100, reason="purchase", reference="cs_a", actor_type="system"),
-        credits_apply(user_id=alice.pk, amount=500, reason="purchase", reference="cs_b", actor_type="system"),
-        credits_spend(user_id=alice.pk, amount=30, reference="job_1", description="Image analysis", actor=alice),
+        credits_apply(SYSTEM, user_id=alice.pk, amount=100, reason="purchase", reference="cs_a"),
+        credits_apply(SYSTEM, user_id=alice.pk, amount=500, reason="purchase", reference="cs_b"),
+        credits_spend(
+            WriteContext.for_user(alice), user_id=alice.pk, amount=30, reference="job_1", description="Image analysis"
+        ),
     ]
 
 
@@ -71,7 +75,7 @@ def test_the_ledger_pages_in_the_access_envelope(alice, alice_ledger, client_for
 
 
 def test_another_users_credits_are_never_visible(alice, bob, alice_ledger, client_for):
-    bob_entry = credits_apply(user_id=bob.pk, amount=7, reason="adjustment", actor_type="system")
+    bob_entry = credits_apply(SYSTEM, user_id=bob.pk, amount=7, reason="adjustment")
 
     as_bob = client_for(bob).get(URL, {"user": str(alice.pk), "user_id": str(alice.pk)})
     as_alice = client_for(alice).get(URL.rstrip("/"))
@@ -101,7 +105,7 @@ def test_spending_more_than_the_balance_changes_nothing(alice, alice_ledger):
     audit_rows = AuditLog.objects.count()
 
     with pytest.raises(InsufficientCredits) as raised:
-        credits_spend(user_id=alice.pk, amount=571, reference="job_2", actor=alice)
+        credits_spend(WriteContext.for_user(alice), user_id=alice.pk, amount=571, reference="job_2")
 
     assert raised.value.extra == {"balance": 570, "required": 571}
     alice.refresh_from_db()
@@ -117,7 +121,7 @@ def test_spending_more_than_the_balance_changes_nothing(alice, alice_ledger):
 )
 def test_bad_ledger_input_is_refused(alice, call, details):
     with pytest.raises(ValidationFailed) as raised:
-        credits_apply(user_id=alice.pk, **call)
+        credits_apply(SYSTEM, user_id=alice.pk, **call)
     assert raised.value.field_errors == details
     assert CreditEntry.objects.count() == 0
 
@@ -147,10 +151,10 @@ def test_the_ledger_is_append_only_and_matches_the_balance(alice, alice_ledger):
 
 
 def test_a_reference_is_granted_once(alice):
-    credits_apply(user_id=alice.pk, amount=100, reason="purchase", reference="cs_same", actor_type="system")
+    credits_apply(SYSTEM, user_id=alice.pk, amount=100, reason="purchase", reference="cs_same")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        credits_apply(user_id=alice.pk, amount=100, reason="purchase", reference="cs_same", actor_type="system")
+        credits_apply(SYSTEM, user_id=alice.pk, amount=100, reason="purchase", reference="cs_same")
 
     alice.refresh_from_db()
     assert (alice.credits, CreditEntry.objects.count()) == (100, 1)
@@ -161,7 +165,7 @@ def test_the_query_count_does_not_grow_with_the_ledger(alice, alice_ledger, clie
     with CaptureQueriesContext(connection) as small:
         assert client.get(URL).status_code == 200
     for number in range(10):
-        credits_apply(user_id=alice.pk, amount=1, reason="adjustment", reference=f"adj_{number}", actor_type="system")
+        credits_apply(SYSTEM, user_id=alice.pk, amount=1, reason="adjustment", reference=f"adj_{number}")
     with CaptureQueriesContext(connection) as large:
         assert client.get(URL).json()["count"] == 13
     assert len(large.captured_queries) == len(small.captured_queries)

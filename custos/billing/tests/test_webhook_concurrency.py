@@ -10,6 +10,7 @@ from django.db import connection
 from custos.billing.models import CheckoutSession, CreditEntry, StripeEvent
 from custos.billing.services import stripe_webhook_receive
 from custos.billing.tests.conftest import event_body, signature_header
+from custos.kernel.context import WriteContext
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +46,9 @@ def test_concurrent_deliveries_of_one_event_grant_once(alice, stripe_standin):
     def deliver():
         try:
             barrier.wait(timeout=10)
-            outcomes.append(stripe_webhook_receive(payload=body, signature=signature_header(body)))
+            outcomes.append(
+                stripe_webhook_receive(WriteContext.system(), payload=body, signature=signature_header(body))
+            )
         except Exception as exc:
             errors.append(exc)
         finally:

@@ -138,6 +138,7 @@ class IngestView(DialectAPIView):
     permission_classes = [MemberOrDevice]
     parser_classes = [ORJSONParser, ReadingsCSVParser]
     csv_columns: tuple[str, ...] = ("timestamp", "value", "metric")
+    max_body_bytes = staticmethod(max_body_bytes)  # the body-size middleware's bound for this route
 
     def rows(self, request: Request) -> Any:
         try:

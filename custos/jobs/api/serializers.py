@@ -15,6 +15,9 @@ from custos.jobs.models import Job, JobStatus
 MAX_DATA_BYTES = 1024 * 1024
 
 
+DESIGN_SUBJECTS = ("design_asset", "plm.DesignAsset")  # the PLM module's processing jobs name their design
+
+
 @extend_schema_field({"type": "number"})
 class NumberField(serializers.Field):
     """An integer or a finite float, kept as given (5 + 3 is 8, not 8.0)."""
@@ -146,7 +149,7 @@ class AnalysisJobSerializer(FieldSelectionMixin, serializers.ModelSerializer):
         )
 
     def get_design_asset(self, job: Job) -> str | None:
-        return job.subject_id if job.subject_type == "design_asset" and job.subject_id else None
+        return job.subject_id if job.subject_type in DESIGN_SUBJECTS and job.subject_id else None
 
     def get_job_type(self, job: Job) -> str:
         return job.job_type.upper()

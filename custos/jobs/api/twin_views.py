@@ -18,6 +18,7 @@ from custos.api.viewsets import DialectAPIView
 from custos.events.selectors import user_role
 from custos.jobs import selectors, services
 from custos.jobs.models import Job, JobStatus
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import NotFound, PermissionDenied
 from custos.ops.throttles import WindowThrottle
 
@@ -71,12 +72,11 @@ class StartReportView(DialectAPIView):
         data.is_valid(raise_exception=True)
         organization_id = services.job_organization_for(user=request.user, organization_ids=visible_org_ids(request))
         job = services.job_create(
-            actor=request.user,
+            WriteContext.from_request(request),
             organization_id=organization_id,
             job_type="health_report",
             task_name="custos.jobs.health_report",
             parameters={"days": data.validated_data["days"]},
-            request=request,
         )
         return Response({"task_id": job.task_id, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
@@ -122,12 +122,11 @@ class ExportDataView(DialectAPIView):
         data.is_valid(raise_exception=True)
         organization_id = services.job_organization_for(user=request.user, organization_ids=visible_org_ids(request))
         job = services.job_create(
-            actor=request.user,
+            WriteContext.from_request(request),
             organization_id=organization_id,
             job_type="export",
             task_name="custos.jobs.export_data",
             parameters={"format": data.validated_data["format"], "days": data.validated_data["days"]},
-            request=request,
         )
         return Response({"task_id": job.task_id, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 

@@ -17,6 +17,7 @@ from custos.jobs import selectors, services
 from custos.jobs.api import serializers as s
 from custos.jobs.filters import JobFilter
 from custos.jobs.models import Job
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import ValidationFailed
 
 ACCESS_TASKS = {"add": "custos.jobs.add", "long": "custos.jobs.long", "process": "custos.jobs.process"}
@@ -34,12 +35,11 @@ class TaskCreateView(DialectAPIView):
         kind = data.validated_data["type"]
         organization_id = services.job_organization_for(user=request.user, organization_ids=visible_org_ids(request))
         job = services.job_create(
-            actor=request.user,
+            WriteContext.from_request(request),
             organization_id=organization_id,
             job_type=kind,
             task_name=ACCESS_TASKS[kind],
             parameters=data.validated_data["parameters"],
-            request=request,
         )
         body = {"task_id": job.task_id, "task_type": kind, "parameters": job.parameters, "status": job.status}
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -133,7 +133,7 @@ class AnalysisJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Diale
         job = self.get_object()
         data = s.CancelInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = services.job_cancel(actor=request.user, job=job, force=data.validated_data["force"], request=request)
+        job = services.job_cancel(WriteContext.from_request(request), job, force=data.validated_data["force"])
         return Response({"message": "Job cancelled successfully", "status": s.ENGINEL_STATUS[job.status]})
 
     @extend_schema(responses=s.ActiveOutput)

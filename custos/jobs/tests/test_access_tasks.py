@@ -24,7 +24,7 @@ def test_add_5_plus_3_succeeds_with_8(submit, client_for, alice, org_a):
     job.refresh_from_db()
     assert (job.status, job.result, job.error, job.retries) == (JobStatus.SUCCESS, 8, "", 0)
     assert job.started_at is not None and job.completed_at >= job.started_at
-    audit = AuditLog.objects.get(action="job.create")
+    audit = AuditLog.objects.get(action="CREATE", resource_type="Job")
     assert (audit.resource_id, audit.actor_id, audit.organization_id) == (str(job.id), str(alice.id), org_a.id)
     assert audit.changes["parameters"] == {"x": 5, "y": 3}
     # the slash-less form answers too
@@ -72,7 +72,7 @@ def test_progress_is_visible_mid_task_and_cancel_stops_it(submit, client_for, al
     assert len(seen) == 3, "the task stopped at its first progress check after the cancel"
     assert (job.status, job.progress_current, job.cancel_requested) == (JobStatus.CANCELLED, 2, True)
     assert client_for(alice).get(f"/tasks/{job.id}/").json()["status"] == "CANCELLED"
-    assert AuditLog.objects.filter(action="job.cancel", resource_id=str(job.id)).count() == 1
+    assert AuditLog.objects.filter(action="CANCEL", resource_type="Job", resource_id=str(job.id)).count() == 1
 
 
 def test_long_task_runs_to_the_end(submit, alice, monkeypatch):
@@ -106,7 +106,7 @@ def test_bad_input_is_rejected_and_nothing_is_created(submit, alice, body, field
     payload = response.json()
     assert payload["error"] and field in payload["details"]
     assert not Job.objects.exists()
-    assert not AuditLog.objects.filter(action="job.create").exists()
+    assert not AuditLog.objects.filter(action="CREATE", resource_type="Job").exists()
 
 
 def test_visibility_owner_and_org_admins_only(submit, client_for, amir, adam, vera, bob, alice):
@@ -121,7 +121,7 @@ def test_visibility_owner_and_org_admins_only(submit, client_for, amir, adam, ve
         assert response.json()["error"]
     cancel = client_for(bob).post(f"/api/analysis-jobs/{job.id}/cancel/", {}, format="json")
     assert cancel.status_code == 404
-    assert not AuditLog.objects.filter(action="job.cancel").exists()
+    assert not AuditLog.objects.filter(action="CANCEL", resource_type="Job").exists()
 
 
 def test_unknown_or_malformed_ids_and_anonymous(client_for, alice, api_client):
@@ -158,7 +158,7 @@ def test_a_task_that_raises_is_failure_with_the_error(submit, client_for, alice,
 def test_large_data_is_audited_by_size_and_digest(submit, amir):
     data = list(range(2000))
     assert submit(amir, {"type": "process", "data": data}).status_code == 202
-    changes = AuditLog.objects.get(action="job.create").changes
+    changes = AuditLog.objects.get(action="CREATE", resource_type="Job").changes
     assert changes["parameters"]["omitted"] is True
     assert changes["parameters"]["size_bytes"] > 2048 and len(changes["parameters"]["sha256"]) == 64
     assert Job.objects.get().result["numbers"]["count"] == 2000

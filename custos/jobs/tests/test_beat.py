@@ -13,6 +13,7 @@ from custos.audit.models import AuditLog
 from custos.events import tasks as event_tasks  # noqa: F401 - registers the task with the app
 from custos.events.models import EventRelay
 from custos.jobs.services import schedule_upsert
+from custos.kernel.context import WriteContext
 from custos.kernel.errors import ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +27,17 @@ def test_a_runtime_schedule_is_picked_up_and_run_by_beat(run_jobs_inline, staff)
     EventRelay.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     fresh = EventRelay.objects.create(topic="alerts", event="alert_update", payload={})
 
-    task = schedule_upsert(actor=staff, name="prune relay", task_name="custos.events.prune_relay", every_seconds=60)
+    task = schedule_upsert(
+        WriteContext.for_user(staff), name="prune relay", task_name="custos.events.prune_relay", every_seconds=60
+    )
     PeriodicTask.objects.filter(pk=task.pk).update(last_run_at=timezone.now() - timedelta(minutes=2))
-    assert AuditLog.objects.get().action == "schedule.create"
+    row = AuditLog.objects.get()
+    assert (row.action, row.resource_type, row.actor_id, row.resource_name) == (
+        "CREATE",
+        "PeriodicTask",
+        str(staff.pk),
+        "prune relay",
+    )
 
     scheduler = DatabaseScheduler(app=run_jobs_inline)
     assert "prune relay" in scheduler.schedule
@@ -44,8 +53,8 @@ def test_a_runtime_schedule_is_picked_up_and_run_by_beat(run_jobs_inline, staff)
 
 def test_schedule_needs_exactly_one_kind(staff):
     with pytest.raises(ValidationFailed):
-        schedule_upsert(actor=staff, name="x", task_name="custos.ops.ping")
+        schedule_upsert(WriteContext.for_user(staff), name="x", task_name="custos.ops.ping")
     with pytest.raises(ValidationFailed):
-        schedule_upsert(actor=staff, name="x", task_name="custos.ops.ping", crontab={"second": "1"})
+        schedule_upsert(WriteContext.for_user(staff), name="x", task_name="custos.ops.ping", crontab={"second": "1"})
     assert not PeriodicTask.objects.filter(name="x").exists()
     assert not AuditLog.objects.exists()

@@ -139,10 +139,12 @@ def test_cancel(client_for, amir, adam, vera, org_a):
     pending.refresh_from_db()
     assert (pending.status, pending.cancel_requested) == (JobStatus.CANCELLED, True)
     audit = AuditLog.objects.get()
-    assert (audit.action, audit.actor_id, audit.changes) == (
-        "job.cancel",
-        str(adam.id),
-        {"status": ["PENDING", "CANCELLED"], "force": False},
+    assert (audit.action, audit.resource_type, audit.actor_id) == ("CANCEL", "Job", str(adam.id))
+    assert sorted(audit.changes) == ["cancel_requested", "completed_at", "force", "status"]
+    assert (audit.changes["status"], audit.changes["cancel_requested"], audit.changes["force"]) == (
+        {"old": "PENDING", "new": "CANCELLED"},
+        {"old": False, "new": True},
+        False,
     )
     again = client_for(amir).post(f"/api/analysis-jobs/{done.id}/cancel/", {}, format="json")
     assert again.status_code == 409

@@ -9,6 +9,7 @@ from celery.signals import task_revoked
 from custos.jobs.models import Job, JobStatus
 from custos.jobs.services import job_create
 from custos.jobs.tasks import JobTask
+from custos.kernel.context import WriteContext
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +60,11 @@ def test_a_planned_retry_is_counted_once(eager_jobs, alice, org_a, django_captur
     ATTEMPTS.clear()
     with django_capture_on_commit_callbacks(execute=True):
         job = job_create(
-            actor=alice, organization_id=org_a.id, job_type="flaky", task_name="custos.jobs.tests.flaky", parameters={}
+            WriteContext.for_user(alice),
+            organization_id=org_a.id,
+            job_type="flaky",
+            task_name="custos.jobs.tests.flaky",
+            parameters={},
         )
     job.refresh_from_db()
     assert ATTEMPTS == [0, 1]

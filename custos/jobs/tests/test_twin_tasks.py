@@ -53,7 +53,7 @@ def test_health_report_job_produces_an_owner_only_file(run, client_for, alice, a
     for other in (adam, bob):  # an admin of the same organization is not the owner
         assert client_for(other).get(result["report_path"]).status_code == 404
     assert client_for(bob).get(f"/api/tasks/status/{task_id}").status_code == 404
-    assert AuditLog.objects.filter(action="job.create", resource_id=task_id).count() == 1
+    assert AuditLog.objects.filter(action="CREATE", resource_type="Job", resource_id=task_id).count() == 1
 
 
 def test_report_is_for_admins_only(run, amir, vera):

@@ -20,8 +20,9 @@ from tests.test_config import ROOT, _clean_env, _custos
 
 CREATE = (
     "from django.contrib.auth import get_user_model; from custos.jobs.services import job_create; "
+    "from custos.kernel.context import WriteContext; "
     "u = get_user_model().objects.create_user(email='kim@example.org', password='a-long-test-password'); "
-    "j = job_create(actor=u, organization_id=None, job_type='long', task_name='custos.jobs.long', "
+    "j = job_create(WriteContext.for_user(u), organization_id=None, job_type='long', task_name='custos.jobs.long', "
     "parameters={'duration': 5}); print(j.id)"
 )
 
@@ -91,12 +92,14 @@ def test_a_job_whose_worker_is_killed_is_retried_by_the_next_worker(tmp_path):
 
 CANCEL = (
     "from custos.jobs.models import Job; from custos.jobs.services import job_cancel; "
-    "job = Job.objects.get(pk='{job_id}'); job_cancel(actor=job.owner, job=job); print('cancelled')"
+    "from custos.kernel.context import WriteContext; "
+    "job = Job.objects.get(pk='{job_id}'); job_cancel(WriteContext.for_user(job.owner), job); print('cancelled')"
 )
 SECOND = (
     "from django.contrib.auth import get_user_model; from custos.jobs.services import job_create; "
+    "from custos.kernel.context import WriteContext; "
     "u = get_user_model().objects.get(email='kim@example.org'); "
-    "print(job_create(actor=u, organization_id=None, job_type='add', task_name='custos.jobs.add', "
+    "print(job_create(WriteContext.for_user(u), organization_id=None, job_type='add', task_name='custos.jobs.add', "
     "parameters={{'x': 5, 'y': 3}}).id)"
 )
 

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from custos.api.viewsets import DialectAPIView, DialectViewSet
+from custos.kernel.context import WriteContext
 from custos.ops import services
 from custos.ops.models import SystemSettings
 from custos.ops.selectors import settings_current
@@ -36,7 +37,7 @@ def _apply(request: Request, *, partial: bool) -> SystemSettings:
     current = settings_current()
     serializer = SystemSettingsSerializer(current, data=request.data, partial=partial)
     serializer.is_valid(raise_exception=True)
-    return services.settings_update(actor=request.user, data=dict(serializer.validated_data), request=request)
+    return services.settings_update(WriteContext.from_request(request), data=dict(serializer.validated_data))
 
 
 @extend_schema_view(

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 import custos
 from custos.api.viewsets import DialectAPIView
-from custos.ops.checks import DEPENDENCY_CHECKS, run_checks
+from custos.ops.checks import DEPENDENCY_CHECKS, run_checks, worker_status
 
 _CheckMap = inline_serializer(
     "HealthChecks",
@@ -39,6 +39,9 @@ def _detailed_body() -> tuple[dict, int]:
         "latency_ms": {name: result.latency_ms for name, result in results.items() if name in DEPENDENCY_CHECKS},
         "timestamp": timezone.now(),
     }
+    worker = worker_status() if "worker" in results else None
+    if worker is not None:  # the embedded worker supervised by `custos serve`: its pid and restarts
+        body["worker"] = worker
     return body, 200 if healthy else 503
 
 
@@ -145,6 +148,17 @@ class DetailedHealthView(DialectAPIView):
                     "checks": serializers.DictField(child=serializers.CharField()),
                     "latency_ms": serializers.DictField(child=serializers.FloatField()),
                     "timestamp": serializers.DateTimeField(),
+                    "worker": inline_serializer(
+                        "SupervisedWorker",
+                        {
+                            "state": serializers.CharField(),
+                            "pid": serializers.IntegerField(allow_null=True),
+                            "restarts": serializers.IntegerField(),
+                            "last_exit_code": serializers.IntegerField(allow_null=True),
+                        },
+                        required=False,
+                        help_text="Present when `custos serve` supervises an embedded job worker.",
+                    ),
                 },
             ),
             503: inline_serializer(
