@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench-http
+.PHONY: install run test lint typecheck format bench-http
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Custos needs Python 3.11, found " + sys.version.split()[0]'
@@ -22,12 +22,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy: lenient everywhere, strict for the domain kit ([tool.mypy] in pyproject.toml).
+typecheck: install
+	$(BIN)/mypy
+
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
-	$(BIN)/pytest
+# Two pytest-xdist workers (the machines have 2 cores); each has its own CUSTOS_HOME and test
+# database (config/test_settings.py), and the tests that start servers or workers take free ports.
+test: lint typecheck
+	$(BIN)/pytest -n 2
 
 bench-http: install
 	$(BIN)/python bench/http.py

@@ -24,35 +24,29 @@ def api_client():
 # --- Personas in two organizations ------------------------------------------------------------
 # Northwind (org_a): alice OWNER, adam ADMIN, amir MEMBER, vera VIEWER.  Helios (org_b): bob OWNER.
 # staff: platform staff, member of no organization.  All passwords: PASSWORD.
+# Built with the factories of tests/factories.py (custos/<app>/tests/factories.py).
 
-PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test personas
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test personas (= custos.identity.tests.factories.PASSWORD)
 
 
 def make_user(email: str, *, organization=None, role: str = "MEMBER", **extra):
-    from django.contrib.auth import get_user_model
+    from custos.identity.tests.factories import user
 
-    from custos.orgs.models import Membership
-
-    user = get_user_model().objects.create_user(
-        email=email, username=extra.pop("username", email.split("@")[0]), password=PASSWORD, **extra
-    )
-    if organization is not None:
-        Membership.objects.create(organization=organization, user=user, role=role)
-    return user
+    return user(email, password=PASSWORD, organization=organization, role=role, **extra)
 
 
 @pytest.fixture
 def org_a(db):
-    from custos.orgs.models import Organization
+    from custos.orgs.tests.factories import organization
 
-    return Organization.objects.create(name="Northwind Energy", slug="northwind", is_us_organization=True)
+    return organization(name="Northwind Energy", slug="northwind", is_us_organization=True)
 
 
 @pytest.fixture
 def org_b(db):
-    from custos.orgs.models import Organization
+    from custos.orgs.tests.factories import organization
 
-    return Organization.objects.create(name="Helios Foods", slug="helios")
+    return organization(name="Helios Foods", slug="helios")
 
 
 @pytest.fixture
@@ -87,16 +81,13 @@ def staff(db):
 
 @pytest.fixture
 def client_for():
-    """``client_for(user)``: an API client sending that user's access token as ``Authorization: Bearer``."""
-    from rest_framework.test import APIClient
-    from rest_framework_simplejwt.tokens import RefreshToken
+    """``client_for(user)``: an API client sending that user's access token as ``Authorization: Bearer``.
 
-    def build(user, *, scheme: str = "Bearer"):
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"{scheme} {RefreshToken.for_user(user).access_token}")
-        return client
+    ``client_for(user, session=True)`` issues the token from a live ``AuthSession`` as a login does.
+    """
+    from custos.identity.tests.factories import api_client_for
 
-    return build
+    return api_client_for
 
 
 @pytest.fixture

@@ -182,7 +182,7 @@ class TenantResource(
         return found
 
     def _require(self, organization_id: Any) -> None:
-        roles = self.roles_for(self.action, self.request.method)
+        roles = self.roles_for(self.action, self.request.method or "GET")
         if roles is not None and role_of(user=self.request.user, organization=organization_id) not in roles:
             raise PermissionDenied(ROLE_MESSAGE)
 
@@ -221,43 +221,48 @@ class TenantResource(
         return super().get_serializer_class()
 
     def valid_input(self, serializer_class: Any = None, *, partial: bool = False) -> dict[str, Any]:
-        serializer = (serializer_class or self.input_serializer_class or self.serializer_class)(
-            data=self.request.data, partial=partial, context=self.get_serializer_context()
-        )
+        chosen: Any = serializer_class or self.input_serializer_class or self.serializer_class
+        serializer = chosen(data=self.request.data, partial=partial, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
     def present(self, instance: Any, status: int = 200, *, message: str | None = None) -> Response:
         """The row as the output serializer shows it, re-read through the scoped queryset."""
         fresh = self.get_queryset().get(pk=instance.pk)
-        data = self.serializer_class(fresh, context=self.get_serializer_context()).data
+        output: Any = self.serializer_class
+        data = output(fresh, context=self.get_serializer_context()).data
         return Response(get_dialect(self.dialect).present_one(data, message=message), status=status)
 
     # --- the writes ---------------------------------------------------------------------------
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if self.writes.create is None:
+        service = self.writes.create
+        if service is None:
             return self.http_method_not_allowed(request)
         data = self.valid_input()
         parent = self.parent_for_create(data)
-        if parent is not None:
-            instance = self.writes.create(
-                self.ctx.within(parent.organization_id), data=data, **{self.parent.field: parent}
-            )
+        if self.parent is not None and parent is not None:
+            instance = service(self.ctx.within(parent.organization_id), data=data, **{self.parent.field: parent})
         else:
-            instance = self.writes.create(self.ctx.within(current_organization_id(request)), data=data)
+            instance = service(self.ctx.within(current_organization_id(request)), data=data)
         return self.present(instance, status=201, message="Created")
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        service = self.writes.update
+        if service is None:
+            return self.http_method_not_allowed(request)
         instance = self.get_object()
         data = self.valid_input(partial=kwargs.pop("partial", False))
         self.keep_parent(data, instance)
-        instance = self.writes.update(self.ctx.within(instance.organization_id), instance, data=data)
+        instance = service(self.ctx.within(instance.organization_id), instance, data=data)
         return self.present(instance, message="Updated")
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        service = self.writes.delete
+        if service is None:
+            return self.http_method_not_allowed(request)
         instance = self.get_object()
-        self.writes.delete(self.ctx.within(instance.organization_id), instance)
+        service(self.ctx.within(instance.organization_id), instance)
         return Response(status=204)
 
 

@@ -105,8 +105,8 @@ def audited_create(
         instance = model
         for name, value in values.items():
             setattr(instance, name, value)
-        if has_organization and instance.organization_id is None:
-            instance.organization_id = ctx.organization_id
+        if has_organization and getattr(instance, "organization_id", None) is None:
+            setattr(instance, "organization_id", ctx.organization_id)  # noqa: B010 - typed as any model
     organization_id = audit_organization_id(instance)
     require_role(ctx, organization_id=organization_id, roles=roles)
     recorded = audit_values if audit_values is not None else values
@@ -147,7 +147,7 @@ def audited_update(
         for name in changes:
             setattr(instance, name, values[name])
         if changes:
-            fields = [instance._meta.get_field(name).attname for name in changes]
+            fields = [instance._meta.get_field(name).attname for name in changes]  # type: ignore[union-attr]
             if any(f.name == "updated_at" for f in instance._meta.fields):
                 fields.append("updated_at")
             instance.save(update_fields=fields)

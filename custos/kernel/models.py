@@ -35,7 +35,7 @@ class TenantQuerySet(models.QuerySet):
         return self.filter(organization__in=list(organizations))
 
 
-class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
     """The default manager of tenant-owned models."""
 
 

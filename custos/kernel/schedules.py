@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import migrations
 
@@ -17,14 +18,14 @@ BEAT_DEPENDENCY = ("django_celery_beat", "0019_alter_periodictasks_options")
 def schedule_operation(entries: Sequence[Entry]) -> migrations.RunPython:
     """A reversible migration operation that creates (or leaves as they are) the given periodic tasks."""
 
-    def create(apps, schema_editor) -> None:
+    def create(apps: Any, schema_editor: Any) -> None:
         interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
         task_model = apps.get_model("django_celery_beat", "PeriodicTask")
         for name, task, every, period in entries:
             interval, _ = interval_model.objects.get_or_create(every=every, period=period)
             task_model.objects.get_or_create(name=name, defaults={"task": task, "interval": interval, "enabled": True})
 
-    def drop(apps, schema_editor) -> None:
+    def drop(apps: Any, schema_editor: Any) -> None:
         tasks = [task for _name, task, _every, _period in entries]
         apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task__in=tasks).delete()
 

@@ -24,8 +24,7 @@ def orgs():
 
 
 def _request(user, header: str | None = None):
-    headers = {"HTTP_X_ORGANIZATION": header} if header else {}
-    request = APIRequestFactory().get("/", **headers)
+    request = APIRequestFactory().get("/", HTTP_X_ORGANIZATION=header) if header else APIRequestFactory().get("/")
     request.user = user
     return request
 
