@@ -202,9 +202,8 @@ def design_upload(ctx: WriteContext, *, series: DesignSeries, data: dict[str, An
                 )
                 start_processing(ctx, design)
         except BaseException:
-            stored = design.file.name if design is not None and design.file else None
-            if stored and not DesignAsset.objects.filter(pk=design.pk).exists():
-                design.file.storage.delete(stored)  # rolled back: the stored bytes go too
+            if design is not None and design.file.name and not DesignAsset.objects.filter(pk=design.pk).exists():
+                design.file.storage.delete(design.file.name)  # rolled back: the stored bytes go too
             raise
     finally:
         spooled.close()
