@@ -17,7 +17,7 @@ from django.utils import timezone
 from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
 from custos.audit.writes import audited_create, audited_update
-from custos.events.services import publish
+from custos.events import services as events
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict
 from custos.orgs.choices import WRITE_ROLES
@@ -39,7 +39,7 @@ def alert_event_payload(alert: Alert) -> dict[str, Any]:
 
 
 def _publish(alert: Alert) -> None:
-    publish(
+    events.publish(
         organization_id=alert.organization_id, topic="alerts", event="alert_update", payload=alert_event_payload(alert)
     )
 
@@ -102,7 +102,7 @@ def alert_acknowledge(ctx: WriteContext, alert: Alert, *, roles: Collection[str]
             roles=roles,
             event=False,  # published as ``alert_acknowledged`` below
         )
-        publish(
+        events.publish(
             organization_id=alert.organization_id,
             topic="alerts",
             event="alert_acknowledged",

@@ -176,6 +176,8 @@ class ApiContractMixin(CrossTenantMixin):
     entity: ClassVar[str | None] = None  # default: custos.audit.writes.entity_of(model)
     event_topic: ClassVar[str | None] = None  # default: model.event_topic or the entity in snake case
     write_methods: ClassVar[tuple[str, ...]] = ("patch", "delete")
+    create_format: ClassVar[str] = "json"  # "multipart" for resources created with a file
+    create_event: ClassVar[str | None] = None  # default "<topic>.create"; a document's own name otherwise
 
     # --- the declaration ----------------------------------------------------------------------
 
@@ -262,7 +264,7 @@ class ApiContractMixin(CrossTenantMixin):
         rows_before = self.model._default_manager.count()
         assert_error_envelope(api_client.get(self.list_url), status=401, dialect=self.dialect)
         assert_error_envelope(api_client.get(self.detail_url(own_object)), status=401, dialect=self.dialect)
-        response = api_client.post(self.list_url, self.create_payload(org_a), format="json")
+        response = api_client.post(self.list_url, self.create_payload(org_a), format=self.create_format)
         assert_error_envelope(response, status=401, dialect=self.dialect)
         assert self.model._default_manager.count() == rows_before
 
@@ -273,7 +275,7 @@ class ApiContractMixin(CrossTenantMixin):
         rows_before, audit_before = self.model._default_manager.count(), self.audit_count()
         stored = self.snapshot(own_object)
         refused = [
-            client.post(self.list_url, self.create_payload(org_a), format="json"),
+            client.post(self.list_url, self.create_payload(org_a), format=self.create_format),
             client.patch(self.detail_url(own_object), self.update_payload(own_object), format="json"),
             client.delete(self.detail_url(own_object)),
         ]
@@ -291,15 +293,15 @@ class ApiContractMixin(CrossTenantMixin):
         from custos.events.models import EventRelay
         from custos.events.services import relay_mode
 
-        event = f"{self.topic()}.create"
+        event = self.create_event or f"{self.topic()}.create"
         rows_before, audit_before = self.model._default_manager.count(), self.audit_count(action="CREATE")
         relay_before = EventRelay.objects.filter(event=event).count()
         with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(writer).post(self.list_url, self.create_payload(org_a), format="json")
+            response = client_for(writer).post(self.list_url, self.create_payload(org_a), format=self.create_format)
         assert response.status_code == 201, response.content[:500]
         assert self.model._default_manager.count() == rows_before + 1
         assert self.audit_count(action="CREATE") == audit_before + 1
-        assert [call.get("event") or call["topic"] for call in published] == [event]
+        assert [call.get("event") or call["topic"] for call in published] == [event], published
         assert str(published[0]["organization_id"]) == str(org_a.pk)
         if relay_mode():
             assert EventRelay.objects.filter(event=event, topic=self.topic()).count() == relay_before + 1

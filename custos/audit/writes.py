@@ -67,7 +67,7 @@ def publish_write(ctx: WriteContext, instance: Any, *, action: str, fields: Iter
     organization_id = audit_organization_id(instance) or ctx.organization_id
     if organization_id is None:
         return
-    from custos.events.services import publish
+    from custos.events import services as events
 
     entity = entity_of(instance)
     topic = getattr(type(instance), "event_topic", None) or snake(entity)
@@ -79,7 +79,7 @@ def publish_write(ctx: WriteContext, instance: Any, *, action: str, fields: Iter
         "fields": sorted(fields),
         **extra,
     }
-    publish(organization_id=organization_id, topic=topic, event=f"{topic}.{action.lower()}", payload=payload)
+    events.publish(organization_id=organization_id, topic=topic, event=f"{topic}.{action.lower()}", payload=payload)
 
 
 def audited_create(

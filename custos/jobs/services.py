@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from custos.audit.services import audit_record
 from custos.audit.writes import audited_create, audited_update
-from custos.events.services import publish
+from custos.events import services as events
 from custos.jobs.models import FINISHED, RUNNING, Job, JobStatus
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict
@@ -49,7 +49,7 @@ def job_event_payload(job: Job) -> dict[str, Any]:
 def _publish_job(job: Job) -> None:
     if job.owner_id is None and job.organization_id is None:
         return
-    publish(
+    events.publish(
         organization_id=job.organization_id,
         topic=JOBS_TOPIC,
         event=JOB_EVENT,

@@ -7,6 +7,7 @@ import pytest
 from custos.alerts import services
 from custos.alerts.models import Alert
 from custos.audit.models import AuditLog
+from custos.events import services as events
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, PermissionDenied
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def published(monkeypatch):
     calls = []
-    monkeypatch.setattr(services, "publish", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(events, "publish", lambda **kwargs: calls.append(kwargs))
     return calls
 
 
