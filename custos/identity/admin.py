@@ -21,8 +21,6 @@ class UserAdmin(DjangoUserAdmin):
                     "notification_settings",
                     "email_confirmed",
                     "credits",
-                    "is_us_person",
-                    "security_clearance_level",
                 )
             },
         ),

@@ -45,10 +45,8 @@ class User(AbstractUser):
     email_confirmed = models.BooleanField(default=False)
     credits = models.IntegerField(default=0)
     stripe_customer_id = models.CharField(max_length=64, blank=True)
-    is_us_person = models.BooleanField(default=False)
-    security_clearance_level = models.CharField(
-        max_length=20, choices=ClearanceLevel.choices, default=ClearanceLevel.UNCLASSIFIED
-    )
+    # Clearance and US-person status are not properties of an account: each organization attests them
+    # on the membership (``custos.orgs.models.Membership``; read with ``custos.orgs.selectors.attestation``).
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Every token carries the version it was issued under (claim "ver", absent = 0); raising it

@@ -8,6 +8,14 @@ class Role(models.TextChoices):
     VIEWER = "VIEWER", "Viewer"
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    ACCEPTED = "ACCEPTED", "Accepted"
+    DECLINED = "DECLINED", "Declined"
+    REVOKED = "REVOKED", "Revoked"
+    EXPIRED = "EXPIRED", "Expired"
+
+
 class SubscriptionTier(models.TextChoices):
     STARTER = "STARTER", "Starter"
     PROFESSIONAL = "PROFESSIONAL", "Professional"
@@ -23,3 +31,5 @@ TIER_LIMITS = {
     SubscriptionTier.PROFESSIONAL: (50, 500),
     SubscriptionTier.ENTERPRISE: (1000, 10000),
 }
+
+INVITATION_LIFETIME_DAYS = 7

@@ -37,8 +37,10 @@ def load_organizations() -> str:
                     first_name=role.label,
                     last_name=name.split()[0],
                     email_confirmed=True,
-                    is_us_person=us_org,
                 )
                 created += 1
-            Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": role})
+            # The demo organization attests its own people (the U.S. one: all U.S. persons).
+            Membership.objects.get_or_create(
+                organization=organization, user=user, defaults={"role": role, "is_us_person": us_org}
+            )
     return f"{len(ORGANIZATIONS)} organizations, {created} new users (password {DEMO_PASSWORD!r})"

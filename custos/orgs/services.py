@@ -7,18 +7,33 @@ exactly one audit row in the same transaction (``custos.audit.writes``). Failure
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.text import slugify
 
 from custos.audit.writes import audited_create, audited_update
+from custos.identity.models import ClearanceLevel
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationFailed
-from custos.orgs.choices import ADMIN_ROLES, TIER_LIMITS, Role, SubscriptionTier
-from custos.orgs.models import Membership, Organization
-from custos.orgs.selectors import role_of
+from custos.orgs import emails
+from custos.orgs.choices import (
+    ADMIN_ROLES,
+    INVITATION_LIFETIME_DAYS,
+    TIER_LIMITS,
+    InvitationStatus,
+    Role,
+    SubscriptionTier,
+)
+from custos.orgs.models import Invitation, Membership, Organization
+from custos.orgs.selectors import invitations_addressed_to, invitations_pending, role_of
 
 # Fields of an organization its OWNER/ADMIN may change; the subscription fields are platform staff's.
 ORGANIZATION_FIELDS = ("name", "slug", "description", "is_us_organization", "contact_email", "contact_phone")
@@ -33,8 +48,15 @@ def _is_staff(ctx: WriteContext) -> bool:
 
 
 def organization_check_users(organization: Organization, additional: int = 1) -> None:
-    """Raise ``ORGANIZATION_LIMIT_EXCEEDED`` when ``additional`` more members would pass ``max_users``."""
-    current = Membership.objects.filter(organization=organization).count()
+    """Raise ``ORGANIZATION_LIMIT_EXCEEDED`` when ``additional`` more members would pass ``max_users``.
+
+    Members and pending invitations both count (an invitation holds its seat until it is accepted,
+    declined, revoked or expires), whoever the invitation names: the limit reveals nothing about
+    whether an invited account exists."""
+    current = (
+        Membership.objects.filter(organization=organization).count()
+        + invitations_pending(organization=organization).count()
+    )
     if current + additional > organization.max_users:
         raise LimitExceeded(
             f"Organization '{organization.name}' allows at most {organization.max_users} users "
@@ -163,12 +185,10 @@ def organization_set_subscription(
     return audited_update(ctx, organization, values=wanted, roles=None)
 
 
-# --- Memberships ----------------------------------------------------------------------------
+# --- Memberships and invitations -----------------------------------------------------------
 
 
-def membership_add(ctx: WriteContext, *, organization: Organization, user: Any, role: str = Role.MEMBER) -> Membership:
-    """Add ``user`` to ``organization`` (OWNER/ADMIN; only an OWNER grants OWNER), within ``max_users``."""
-    _require_org_admin(ctx, organization)
+def _require_grant(ctx: WriteContext, organization: Organization, role: str) -> None:
     if role not in Role.values:
         raise ValidationFailed(field_errors={"role": [f"Must be one of: {', '.join(Role.values)}."]})
     if (
@@ -177,6 +197,15 @@ def membership_add(ctx: WriteContext, *, organization: Organization, user: Any, 
         and role_of(user=ctx.user, organization=organization) != Role.OWNER
     ):
         raise PermissionDenied("Only an OWNER may add another OWNER.")
+
+
+def membership_add(ctx: WriteContext, *, organization: Organization, user: Any, role: str = Role.MEMBER) -> Membership:
+    """Add ``user`` to ``organization`` directly, without an invitation: the platform (``ctx.is_system``:
+    imports, demo data) and platform staff only. Everyone else invites (``invitation_create``): nobody
+    becomes a member of an organization without accepting."""
+    if not (ctx.is_system or _is_staff(ctx)):
+        raise PermissionDenied("Members join by accepting an invitation.")
+    _require_grant(ctx, organization, role)
     duplicate = "This user is already a member of the organization."
     try:
         with transaction.atomic():
@@ -194,6 +223,213 @@ def membership_add(ctx: WriteContext, *, organization: Organization, user: Any, 
             )
     except IntegrityError:
         raise Conflict(duplicate) from None
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def invitation_create(
+    ctx: WriteContext,
+    *,
+    organization: Organization,
+    role: str = Role.MEMBER,
+    user_id: Any = None,
+    email: str | None = None,
+) -> Invitation:
+    """Invite the account ``user_id`` or the address ``email`` to join ``organization`` with ``role``
+    (OWNER/ADMIN of it or staff; only an OWNER grants OWNER), within ``max_users``.
+
+    The answer, the audit row and the event are the same whether or not an account stands behind
+    ``user_id``/``email``: they carry only what the inviter gave. The invitee (the account's address,
+    or ``email``) is mailed a single-use link after commit; an unknown ``user_id`` has no address and
+    its invitation simply expires. 409 when the person is already a member or already invited.
+    """
+    _require_org_admin(ctx, organization)
+    _require_grant(ctx, organization, role)
+    if (user_id is None) == (not email):
+        raise ValidationFailed(field_errors={"user_id": ["Give user_id or email (one of them)."]})
+    email = (email or "").strip().lower()
+    invitee = None
+    if user_id is not None:
+        invitee = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    raw = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        members = Membership.objects.filter(organization=locked)
+        pending = invitations_pending(organization=locked)
+        if user_id is not None:
+            already_member = members.filter(user_id=user_id).exists()
+            already_invited = pending.filter(invited_user_id=user_id).exists()
+        else:
+            already_member = members.filter(user__email__iexact=email).exists()
+            already_invited = pending.filter(invited_email=email).exists()
+        if already_member:
+            raise Conflict("This person is already a member of the organization.")
+        if already_invited:
+            raise Conflict("This person already has a pending invitation to the organization.")
+        organization_check_users(locked, 1)
+        invitation = audited_create(
+            ctx,
+            Invitation,
+            values={
+                "organization": locked,
+                "role": role,
+                "invited_email": email,
+                "invited_user_id": user_id,
+                "invitee": invitee,
+                "invited_by": ctx.user,
+                "token_hash": _token_hash(raw),
+                "expires_at": timezone.now() + timedelta(days=INVITATION_LIFETIME_DAYS),
+            },
+            roles=None,
+            audit_values={
+                "user_id": str(user_id) if user_id is not None else None,
+                "email": email or None,
+                "role": role,
+            },
+        )
+        address = invitee.email if invitee is not None else email
+        if address:
+            inviter = str(ctx.user) if ctx.user is not None else "Custos"
+            transaction.on_commit(
+                partial(
+                    emails.send_invitation,
+                    to=address,
+                    organization_name=locked.name,
+                    role=role,
+                    inviter=inviter,
+                    invitation_id=str(invitation.pk),
+                    token=raw,
+                    days=INVITATION_LIFETIME_DAYS,
+                )
+            )
+    return invitation
+
+
+def _invitation_of_invitee(ctx: WriteContext, *, invitation_id: Any = None, token: str | None = None) -> Invitation:
+    """The invitation the caller names (by id, or by the mailed token), locked; 404 unless it is addressed
+    to the caller (nothing about other people's invitations is confirmed). A token stops working once
+    its invitation is no longer pending; an id answers 409 then."""
+    if ctx.user is None:
+        raise PermissionDenied("Log in to answer an invitation.")
+    if token is not None:
+        rows = invitations_addressed_to(user=ctx.user, by_token=True).filter(token_hash=_token_hash(token))
+    else:
+        rows = invitations_addressed_to(user=ctx.user).filter(pk=invitation_id)
+    invitation = Invitation.objects.select_for_update().filter(pk__in=rows.values("pk")).first()
+    if invitation is None or (token is not None and invitation.status != InvitationStatus.PENDING):
+        raise NotFound("Invitation not found.")
+    if invitation.status != InvitationStatus.PENDING:
+        raise Conflict(f"This invitation is no longer pending ({invitation.status.lower()}).")
+    if not Organization.objects.filter(pk=invitation.organization_id, is_active=True).exists():
+        raise NotFound("Invitation not found.")
+    return invitation
+
+
+def invitation_accept(ctx: WriteContext, *, invitation_id: Any = None, token: str | None = None) -> Membership:
+    """The invitee (``ctx.user``) accepts: they become a member with the invited role (unattested)."""
+    with transaction.atomic():
+        invitation = _invitation_of_invitee(ctx, invitation_id=invitation_id, token=token)
+        locked = Organization.objects.select_for_update().get(pk=invitation.organization_id)
+        if Membership.objects.filter(organization=locked, user=ctx.user).exists():
+            raise Conflict("You are already a member of this organization.")
+        organization_check_users(locked, 0)  # the invitation already holds its seat
+        membership = Membership.objects.create(organization=locked, user=ctx.user, role=invitation.role)
+        audited_update(
+            ctx.within(locked.pk),
+            invitation,
+            values={"accepted_at": timezone.now(), "invitee": ctx.user},
+            action="ACCEPT",
+            roles=None,
+            extra_changes={"membership": str(membership.pk)},
+        )
+    if hasattr(ctx.user, "_custos_org_ids"):
+        del ctx.user._custos_org_ids
+    return membership
+
+
+def invitation_decline(ctx: WriteContext, *, invitation_id: Any = None, token: str | None = None) -> Invitation:
+    """The invitee (``ctx.user``) declines; the seat is freed."""
+    with transaction.atomic():
+        invitation = _invitation_of_invitee(ctx, invitation_id=invitation_id, token=token)
+        return audited_update(
+            ctx.within(invitation.organization_id),
+            invitation,
+            values={"declined_at": timezone.now()},
+            action="DECLINE",
+            roles=None,
+        )
+
+
+def invitation_revoke(ctx: WriteContext, *, invitation_id: Any) -> Invitation:
+    """An OWNER/ADMIN of the invitation's organization (or staff) withdraws a pending invitation.
+
+    404 for anyone outside the organization; 403 for its members who may not manage members."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation_id).first()
+        if invitation is None:
+            raise NotFound("Invitation not found.")
+        organization = invitation.organization
+        if not (_is_staff(ctx) or ctx.is_system):
+            if ctx.user is None or role_of(user=ctx.user, organization=organization) is None:
+                raise NotFound("Invitation not found.")
+            _require_org_admin(ctx, organization)
+        if invitation.status != InvitationStatus.PENDING:
+            raise Conflict(f"This invitation is no longer pending ({invitation.status.lower()}).")
+        return audited_update(
+            ctx.within(organization.pk), invitation, values={"revoked_at": timezone.now()}, action="REVOKE", roles=None
+        )
+
+
+# --- Export-control attestation -------------------------------------------------------------
+
+ATTESTATION_FIELDS = ("is_us_person", "security_clearance_level")
+
+
+def membership_attest(ctx: WriteContext, *, user: Any, organization_id: Any, values: dict[str, Any]) -> Membership:
+    """Set what ``organization_id`` attests about its member ``user`` (``is_us_person``,
+    ``security_clearance_level``): that organization's OWNER/ADMIN or platform staff, never the member
+    themselves (staff included). Nothing else changes: another organization's attestation of the same
+    user, which decides what they may open there, is out of reach. Unchanged values write nothing;
+    a change writes one ``ATTEST`` audit row on the membership and the ``membership.attest`` event."""
+    unknown = sorted(set(values) - set(ATTESTATION_FIELDS))
+    if unknown:
+        raise ValidationFailed(field_errors={name: ["Not an attestation field."] for name in unknown})
+    level = values.get("security_clearance_level")
+    if level is not None and level not in ClearanceLevel.values:
+        raise ValidationFailed(
+            field_errors={"security_clearance_level": [f"Must be one of: {', '.join(ClearanceLevel.values)}."]}
+        )
+    own = ctx.user is not None and ctx.user.pk == user.pk
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        raise NotFound("Organization not found.")
+    # Rights first (a refusal must not depend on, and so reveal, the current values); one's own
+    # attestation may be echoed unchanged, never changed.
+    privileged = own or _is_staff(ctx) or ctx.is_system
+    if not privileged and (ctx.user is None or role_of(user=ctx.user, organization=organization) not in ADMIN_ROLES):
+        raise PermissionDenied("Clearance is attested only by an OWNER/ADMIN of the organization or by platform staff.")
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().filter(user=user, organization=organization).first()
+        if membership is None:
+            if own:
+                raise PermissionDenied("You cannot change your own clearance.")
+            raise NotFound("This user is not a member of the organization.")
+        changed = {
+            name: value for name, value in values.items() if value is not None and getattr(membership, name) != value
+        }
+        if not changed:
+            return membership
+        if own:
+            raise PermissionDenied("You cannot change your own clearance.")
+        return audited_update(
+            ctx.within(organization.pk),
+            membership,
+            values={**changed, "attested_by": ctx.user, "attested_at": timezone.now()},
+            action="ATTEST",
+            roles=None,
+        )
 
 
 def organization_for_admin(ctx: WriteContext, *, organization_id: Any) -> Organization:

@@ -5,6 +5,8 @@ below is the matching order within this dialect.
 """
 
 from custos.api.routing import gather
-from custos.dialects.twin import devices_routes, domain_routes, identity_routes, job_routes, org_routes
+from custos.dialects.twin import devices_routes, domain_routes, identity_routes, job_routes, org_routes, twin_routes
 
-urlpatterns, websocket_urlpatterns = gather(identity_routes, org_routes, job_routes, devices_routes, domain_routes)
+urlpatterns, websocket_urlpatterns = gather(
+    identity_routes, org_routes, job_routes, devices_routes, domain_routes, twin_routes
+)

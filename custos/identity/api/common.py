@@ -17,6 +17,7 @@ from custos.identity.models import ApiKey
 from custos.identity.throttles import LoginThrottle, RefreshThrottle
 from custos.identity.tokens import SESSION_CLAIM, TokenPair
 from custos.kernel.context import WriteContext
+from custos.orgs.selectors import organization_id_named
 
 REFRESH_COOKIE_PATH = "/api/auth"
 
@@ -116,3 +117,11 @@ def token_body(pair: TokenPair) -> dict[str, Any]:
         "expires_in": pair.expires_in,
         "token_type": "Bearer",
     }
+
+
+def user_context(request: Any, user: Any) -> dict[str, Any]:
+    """Serializer context of a user response: the organization ``X-Organization`` names (one of ``user``'s,
+    or any for staff) decides which attestation ``is_us_person``/``security_clearance_level`` show; an
+    unknown or foreign one is ignored here (the user's only organization is shown then)."""
+    raw = request.headers.get("X-Organization", "") if request is not None else ""
+    return {"request": request, "organization_id": organization_id_named(viewer=user, raw=raw) if raw else None}

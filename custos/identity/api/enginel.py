@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from custos.api.viewsets import DialectViewSet
 from custos.identity import selectors, services
-from custos.identity.api.common import DialectGenericView, NotApiKey, auth_type, current_session_id
+from custos.identity.api.common import DialectGenericView, NotApiKey, auth_type, current_session_id, user_context
 from custos.identity.api.serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
@@ -43,7 +43,7 @@ class VerifyView(DialectGenericView):
         return Response(
             {
                 "valid": True,
-                "user": AuthUserSerializer(request.user).data,
+                "user": AuthUserSerializer(request.user, context=user_context(request, request.user)).data,
                 "auth_type": auth_type(request),
                 "session_id": current_session_id(request),
                 "expires_at": expires_at,

@@ -6,10 +6,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from custos.identity.models import ApiKey, ApiKeyScope, AuthSession, DeviceType, LoggedDevice, PreRegistration
-from custos.orgs.selectors import platform_role
+from custos.identity.models import (
+    ApiKey,
+    ApiKeyScope,
+    AuthSession,
+    ClearanceLevel,
+    DeviceType,
+    LoggedDevice,
+    PreRegistration,
+)
+from custos.orgs.selectors import Attestation, attestation_shown, platform_role
 
 User = get_user_model()
 
@@ -26,7 +35,35 @@ class PipelineUserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AccessUserSerializer(serializers.ModelSerializer):
+class AttestationFieldsMixin(serializers.Serializer):
+    """``is_us_person`` / ``security_clearance_level`` of a user response: the attestation of the
+    organization in context (``context["organization_id"]``, the X-Organization one), else of the user's
+    only organization; ``null`` with several organizations and none named, or with none."""
+
+    is_us_person = serializers.SerializerMethodField()
+    security_clearance_level = serializers.SerializerMethodField()
+
+    def _attestation(self, user: Any) -> Attestation | None:
+        cache = self.context.setdefault("_attestations", {})
+        if user.pk not in cache:
+            memberships = list(user.memberships.filter(organization__is_active=True))
+            cache[user.pk] = attestation_shown(
+                memberships=memberships, organization_id=self.context.get("organization_id")
+            )
+        return cache[user.pk]
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_is_us_person(self, user: Any) -> bool | None:
+        shown = self._attestation(user)
+        return None if shown is None else shown.is_us_person
+
+    @extend_schema_field(serializers.ChoiceField(choices=ClearanceLevel.choices, allow_null=True))
+    def get_security_clearance_level(self, user: Any) -> str | None:
+        shown = self._attestation(user)
+        return None if shown is None else shown.clearance_level
+
+
+class AccessUserSerializer(AttestationFieldsMixin, serializers.ModelSerializer):
     avatar = serializers.ImageField(read_only=True)
 
     class Meta:
@@ -52,7 +89,7 @@ class AccessUserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuthUserSerializer(serializers.ModelSerializer):
+class AuthUserSerializer(AttestationFieldsMixin, serializers.ModelSerializer):
     """The ``user`` of the shared login body (twin's ``{id, username, email, created_at, role}`` and more)."""
 
     role = serializers.SerializerMethodField()

@@ -26,6 +26,7 @@ from custos.identity.api.common import (
     current_session_id,
     set_auth_cookies,
     token_body,
+    user_context,
 )
 from custos.identity.api.serializers import (
     AuthUserSerializer,
@@ -82,7 +83,8 @@ class SharedLoginView(SharedRouteMixin, DialectGenericView):
         pair = services.session_start(
             ctx, user=user, device_name=form.validated_data.get("device_name", ""), channel="auth"
         )
-        response = Response({**token_body(pair), "user": AuthUserSerializer(user).data})
+        user_body = AuthUserSerializer(user, context=user_context(request, user)).data
+        response = Response({**token_body(pair), "user": user_body})
         set_auth_cookies(response, pair, request)
         return response
 

@@ -1,8 +1,10 @@
 """Account writes: one set for every route that changes an account.
 
 * ``user_update_profile``: a user changes their own profile (every ``/me`` route);
-* ``user_update``: staff change any administrable field of an account; an OWNER/ADMIN of one of the
-  account's organizations only its clearance; nobody their own clearance;
+* ``user_update``: staff change any administrable field of an account. ``is_us_person`` and
+  ``security_clearance_level`` are not account fields: they are the attestation of one organization
+  (``ctx.organization_id``, else the only organization the writer shares with the account), changed
+  through ``custos.orgs.services.membership_attest`` (its OWNER/ADMIN or staff; nobody their own);
 * ``user_create`` / ``user_set_active``: staff;
 * ``user_delete``: one's own account with the current password, or another's by staff.
 
@@ -15,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 
 from custos.audit.writes import audited_create, audited_delete, audited_update
 from custos.identity.services._base import (
@@ -32,13 +35,14 @@ from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, PermissionDenied, ValidationFailed
 from custos.orgs.choices import Role
 from custos.orgs.models import Membership, Organization
-from custos.orgs.selectors import shares_admin_organization
-from custos.orgs.services import organization_check_users
+from custos.orgs.selectors import attestation_organization_id, attestation_shown
+from custos.orgs.services import membership_attest, organization_check_users
 
+# Attested per organization on the membership (custos.orgs), accepted on the account routes.
 CLEARANCE_FIELDS = ("is_us_person", "security_clearance_level")
 # Fields of an account staff may set through the administration routes (besides the password).
 USER_FIELDS = ("email", "username", "first_name", "last_name", "phone_number", "is_active")
-STAFF_FIELDS = (*USER_FIELDS, "birth_date", "notification_settings", *CLEARANCE_FIELDS, "is_staff")
+STAFF_FIELDS = (*USER_FIELDS, "birth_date", "notification_settings", "is_staff")
 
 _MISSING = object()
 
@@ -62,6 +66,22 @@ def _check_unique(data: dict[str, Any], *, exclude: Any = None, conflict: bool =
         raise ValidationFailed(field_errors=errors)
 
 
+def _clearance(data: dict[str, Any]) -> dict[str, Any]:
+    """The attestation fields of ``data`` that carry a value (``null`` means "unchanged"), removed from it."""
+    given = {name: data.pop(name) for name in CLEARANCE_FIELDS if name in data}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _attestation_organization(ctx: WriteContext, target: Any) -> Any:
+    organization_id = attestation_organization_id(viewer=ctx.user, target=target, organization_id=ctx.organization_id)
+    if organization_id is None:
+        raise ValidationFailed(
+            "Clearance is attested per organization: name the organization in the X-Organization header.",
+            code="ORGANIZATION_REQUIRED",
+        )
+    return organization_id
+
+
 def _require_superuser_for(ctx: WriteContext, target: Any) -> None:
     if target.is_superuser and not is_superuser(ctx) and target.pk != getattr(ctx.user, "pk", None):
         raise PermissionDenied("Only a superuser may change a superuser account.")
@@ -78,6 +98,18 @@ def user_update_profile(ctx: WriteContext, *, user: Any, data: dict[str, Any], s
     if ctx.user is None or ctx.user.pk != user.pk:
         raise PermissionDenied("You can only change your own profile here.")
     refuse_api_key_on_owner(ctx, user)
+    data = dict(data)
+    clearance = _clearance(data)
+    if strict and clearance:
+        memberships = list(user.memberships.filter(organization__is_active=True))
+        shown = attestation_shown(memberships=memberships, organization_id=ctx.organization_id)
+        current = (
+            {}
+            if shown is None
+            else {"is_us_person": shown.is_us_person, "security_clearance_level": shown.clearance_level}
+        )
+        if any(current.get(name, object()) != value for name, value in clearance.items()):
+            raise PermissionDenied("You cannot change your own clearance.")
     if strict:
         refused = sorted(name for name in data if name not in PROFILE_FIELDS and name in _changed(user, data, [name]))
         if refused:
@@ -107,32 +139,22 @@ def user_set_avatar(ctx: WriteContext, *, user: Any, avatar: Any) -> Any:
 # --- Administration -------------------------------------------------------------------------
 
 
-def _check_clearance_rights(ctx: WriteContext, target: Any, data: dict[str, Any]) -> None:
-    if not _changed(target, data, CLEARANCE_FIELDS):
-        return
-    if target.pk == getattr(ctx.user, "pk", None):
-        raise PermissionDenied("You cannot change your own clearance.")
-    if is_staff(ctx):
-        return
-    if ctx.user is None or not shares_admin_organization(actor=ctx.user, target=target):
-        raise PermissionDenied("Clearance is changed only by staff or an OWNER/ADMIN of the user's organization.")
-
-
 def user_update(ctx: WriteContext, *, target: Any, data: dict[str, Any]) -> Any:
-    """Change an account (staff: any field of ``STAFF_FIELDS`` and the password; an OWNER/ADMIN of one of
-    the account's organizations: the clearance fields only)."""
+    """Change an account (staff: any field of ``STAFF_FIELDS`` and the password) and/or the attestation
+    of one organization (``is_us_person``, ``security_clearance_level``: see ``membership_attest``)."""
     refuse_api_key_on_owner(ctx, target)
     data = dict(data)
     if "email" in data:
         data["email"] = data["email"].strip().lower()
     password = data.pop("password", None)
-    others = [name for name in data if name not in CLEARANCE_FIELDS and name in _changed(target, data, [name])]
+    clearance = _clearance(data)
+    others = [name for name in data if name in _changed(target, data, [name])]
     if not is_staff(ctx) and (others or password):
         raise PermissionDenied("Only staff may change user accounts; organization admins may change clearance.")
     if "is_staff" in data and data["is_staff"] != target.is_staff and not is_superuser(ctx):
         raise PermissionDenied("Only a superuser may grant or remove staff status.")
     _require_superuser_for(ctx, target)
-    _check_clearance_rights(ctx, target, data)
+    organization_id = _attestation_organization(ctx, target) if clearance else None
     if target.pk == getattr(ctx.user, "pk", None) and data.get("is_active") is False:
         raise PermissionDenied("You cannot deactivate your own account.")
     wanted = {name: value for name, value in data.items() if name in STAFF_FIELDS}
@@ -142,6 +164,10 @@ def user_update(ctx: WriteContext, *, target: Any, data: dict[str, Any]) -> Any:
     if password:
         password_errors(password, target)
     with transaction.atomic():
+        if clearance:
+            membership_attest(ctx, user=target, organization_id=organization_id, values=clearance)
+        if clearance and not password and not _changed(target, wanted, list(wanted)):
+            return target  # only the attestation changed: its own audit row
         extra = None
         if password:
             target.set_password(password)
@@ -155,10 +181,16 @@ def user_update(ctx: WriteContext, *, target: Any, data: dict[str, Any]) -> Any:
 
 def user_create(ctx: WriteContext, *, data: dict[str, Any], organization: Organization | None = None) -> Any:
     """Create an account (staff); with ``organization`` (and ``role``, default MEMBER) also its membership,
-    within the organization's ``max_users``."""
+    within the organization's ``max_users``, attested by the creating staff member when ``is_us_person`` /
+    ``security_clearance_level`` are given (refused without an organization)."""
     if not is_staff(ctx):
         raise PermissionDenied("Only staff may create users.")
     data = dict(data)
+    clearance = _clearance(data)
+    if clearance and organization is None:
+        raise ValidationFailed(
+            field_errors={"organization_id": ["Clearance is attested per organization: give organization_id."]}
+        )
     if "email" in data:
         data["email"] = data["email"].strip().lower()
     if data.get("is_staff") and not is_superuser(ctx):
@@ -175,7 +207,8 @@ def user_create(ctx: WriteContext, *, data: dict[str, Any], organization: Organi
     else:
         candidate.set_unusable_password()
     values["password"] = candidate.password
-    recorded = {name: getattr(candidate, name) for name in (*USER_FIELDS, *CLEARANCE_FIELDS, "is_staff")}
+    recorded = {name: getattr(candidate, name) for name in (*USER_FIELDS, "is_staff")}
+    recorded.update(clearance)
     with transaction.atomic():
         locked = None
         if organization is not None:
@@ -185,7 +218,8 @@ def user_create(ctx: WriteContext, *, data: dict[str, Any], organization: Organi
             ctx = ctx.within(locked.pk)
         user = audited_create(ctx, User, values=values, roles=None, audit_values=recorded)
         if locked is not None:
-            Membership.objects.create(organization=locked, user=user, role=role)
+            attested = {"attested_by": ctx.user, "attested_at": timezone.now(), **clearance} if clearance else {}
+            Membership.objects.create(organization=locked, user=user, role=role, **attested)
     return user
 
 

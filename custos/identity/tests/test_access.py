@@ -22,6 +22,14 @@ def iso(value):
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def _attested(user):
+    """What a user response shows: the attestation of the user's only organization (null otherwise)."""
+    from custos.orgs.selectors import attestation_shown
+
+    shown = attestation_shown(memberships=list(user.memberships.all()), organization_id=None)
+    return (None, None) if shown is None else (shown.is_us_person, shown.clearance_level)
+
+
 def profile(user):
     user.refresh_from_db()
     return {
@@ -36,8 +44,8 @@ def profile(user):
         "notification_settings": user.notification_settings,
         "email_confirmed": user.email_confirmed,
         "credits": user.credits,
-        "is_us_person": user.is_us_person,
-        "security_clearance_level": user.security_clearance_level,
+        "is_us_person": _attested(user)[0],
+        "security_clearance_level": _attested(user)[1],
         "is_staff": user.is_staff,
         "date_joined": iso(user.date_joined),
         "last_login": iso(user.last_login),
@@ -113,12 +121,8 @@ def test_register_cannot_escalate(db):
     }
     assert APIClient().post("/api/access/users/", body, format="json").status_code == 201
     nina = User.objects.get()
-    assert (nina.is_staff, nina.is_superuser, nina.is_us_person, nina.security_clearance_level) == (
-        False,
-        False,
-        False,
-        "UNCLASSIFIED",
-    )
+    assert (nina.is_staff, nina.is_superuser, nina.memberships.count()) == (False, False, 0)
+    assert _attested(nina) == (None, None)  # attested by an organization only
 
 
 def test_list_is_staff_only(alice, bob, staff, client_for):
@@ -154,12 +158,7 @@ def test_detail_update_delete_self_only_unless_staff(alice, bob, staff, client_f
         format="json",
     )
     assert (response.status_code, response.json()) == (200, profile(alice))
-    assert (alice.first_name, alice.is_staff, alice.security_clearance_level, alice.is_us_person) == (
-        "Alicia",
-        False,
-        "UNCLASSIFIED",
-        False,
-    )
+    assert (alice.first_name, alice.is_staff, _attested(alice)) == ("Alicia", False, (False, "UNCLASSIFIED"))
     assert (
         client_for(staff).patch(f"/api/access/users/{bob.pk}/", {"last_name": "Builder"}, format="json").status_code
         == 200

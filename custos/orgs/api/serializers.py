@@ -10,8 +10,9 @@ from rest_framework import serializers
 
 from custos.api.serializers import FieldSelectionMixin
 from custos.identity.models import ClearanceLevel
-from custos.orgs.choices import Role, SubscriptionTier
-from custos.orgs.models import Membership, Organization
+from custos.orgs.choices import InvitationStatus, Role, SubscriptionTier
+from custos.orgs.models import Invitation, Membership, Organization
+from custos.orgs.selectors import attestation_shown
 
 _GB = 1024**3
 
@@ -63,16 +64,83 @@ class OrganizationInputSerializer(serializers.Serializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
+    """A row of ``members/``: an active member (``status`` ACTIVE). Pending invitations share the shape
+    (``PendingMemberSerializer``)."""
+
     user = serializers.UUIDField(source="user_id", read_only=True)
     organization = serializers.UUIDField(source="organization_id", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     email = serializers.EmailField(source="user.email", read_only=True)
+    status = serializers.SerializerMethodField()
     joined_at = serializers.DateTimeField(source="created_at", read_only=True)
+    expires_at = serializers.SerializerMethodField()
 
     class Meta:
         model = Membership
-        fields = ("id", "organization", "user", "username", "email", "role", "joined_at")
+        fields = ("id", "organization", "user", "username", "email", "role", "status", "joined_at", "expires_at")
         read_only_fields = fields
+
+    def get_status(self, obj: Membership) -> str:
+        return "ACTIVE"
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_expires_at(self, obj: Membership) -> None:
+        return None
+
+
+_STATUS_HELP = f"One of: {', '.join(InvitationStatus.values)}."
+
+
+class PendingMemberSerializer(serializers.ModelSerializer):
+    """An invitation as its organization's OWNER/ADMIN see it (the ``add_member`` answer, a pending row of
+    ``members/``): only what the inviter gave (``user`` or ``email``), never whether or which account
+    stands behind it."""
+
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+    user = serializers.UUIDField(source="invited_user_id", read_only=True, allow_null=True)
+    username = serializers.SerializerMethodField()
+    email = serializers.SerializerMethodField()
+    status = serializers.CharField(read_only=True, help_text=_STATUS_HELP)
+    joined_at = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ("id", "organization", "user", "username", "email", "role", "status", "joined_at", "expires_at")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_username(self, obj: Invitation) -> None:
+        return None
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_email(self, obj: Invitation) -> str | None:
+        return obj.invited_email or None
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_joined_at(self, obj: Invitation) -> None:
+        return None
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """An invitation as its invitee sees it (``GET /api/organizations/invitations/``)."""
+
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    status = serializers.CharField(read_only=True, help_text=_STATUS_HELP)
+    invited_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invitation
+        fields = ("id", "organization", "organization_name", "role", "status", "invited_by", "expires_at", "created_at")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.EmailField(allow_null=True))
+    def get_invited_by(self, obj: Invitation) -> str | None:
+        return obj.invited_by.email if obj.invited_by_id else None
+
+
+class InvitationTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
 
 
 class AddMemberSerializer(serializers.Serializer):
@@ -81,8 +149,8 @@ class AddMemberSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs.get("user_id") and not attrs.get("email"):
-            raise serializers.ValidationError({"user_id": ["Give user_id or email."]})
+        if bool(attrs.get("user_id")) == bool(attrs.get("email")):
+            raise serializers.ValidationError({"user_id": ["Give user_id or email (one of them)."]})
         return attrs
 
 
@@ -101,6 +169,10 @@ class UserSerializer(FieldSelectionMixin, serializers.ModelSerializer):
     organization = serializers.SerializerMethodField()
     organizations = serializers.SerializerMethodField()
     full_name = serializers.SerializerMethodField()
+    # The attestation of the organization in context (``context["organization_id"]``: the
+    # X-Organization one, else the user's only visible membership); null when that is ambiguous.
+    is_us_person = serializers.SerializerMethodField()
+    security_clearance_level = serializers.SerializerMethodField()
 
     class Meta:
         model = get_user_model()
@@ -139,6 +211,21 @@ class UserSerializer(FieldSelectionMixin, serializers.ModelSerializer):
     def get_full_name(self, obj: Any) -> str:
         return obj.get_full_name()
 
+    def _attestation(self, obj: Any) -> Any:
+        return attestation_shown(
+            memberships=self._memberships(obj), organization_id=self.context.get("organization_id")
+        )
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_is_us_person(self, obj: Any) -> bool | None:
+        shown = self._attestation(obj)
+        return None if shown is None else shown.is_us_person
+
+    @extend_schema_field(serializers.ChoiceField(choices=ClearanceLevel.choices, allow_null=True))
+    def get_security_clearance_level(self, obj: Any) -> str | None:
+        shown = self._attestation(obj)
+        return None if shown is None else shown.clearance_level
+
 
 class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()
@@ -149,8 +236,8 @@ class UserCreateSerializer(serializers.Serializer):
     phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
     is_staff = serializers.BooleanField(required=False)
-    is_us_person = serializers.BooleanField(required=False)
-    security_clearance_level = serializers.ChoiceField(choices=ClearanceLevel.choices, required=False)
+    is_us_person = serializers.BooleanField(required=False, allow_null=True)
+    security_clearance_level = serializers.ChoiceField(choices=ClearanceLevel.choices, required=False, allow_null=True)
     organization_id = serializers.UUIDField(required=False)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
 
@@ -164,8 +251,8 @@ class UserUpdateSerializer(serializers.Serializer):
     phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
     is_staff = serializers.BooleanField(required=False)
-    is_us_person = serializers.BooleanField(required=False)
-    security_clearance_level = serializers.ChoiceField(choices=ClearanceLevel.choices, required=False)
+    is_us_person = serializers.BooleanField(required=False, allow_null=True)
+    security_clearance_level = serializers.ChoiceField(choices=ClearanceLevel.choices, required=False, allow_null=True)
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -177,8 +264,8 @@ class ProfileSerializer(serializers.Serializer):
     phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     # Read back but never changed by their owner (the service refuses a different value).
     email = serializers.EmailField(required=False)
-    is_us_person = serializers.BooleanField(required=False)
-    security_clearance_level = serializers.ChoiceField(choices=ClearanceLevel.choices, required=False)
+    is_us_person = serializers.BooleanField(required=False, allow_null=True)
+    security_clearance_level = serializers.ChoiceField(choices=ClearanceLevel.choices, required=False, allow_null=True)
     is_staff = serializers.BooleanField(required=False)
     is_superuser = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)

@@ -1,9 +1,14 @@
 """User presenters: ``/api/users/`` (pipeline + enginel union) and ``/api/admin/users/`` (sqal).
 
 Staff see every user; others see the members of their organizations (and themselves): anyone else
-is a 404. Account writes are staff only; an OWNER/ADMIN of one of the user's organizations may change
-the clearance fields (never their own); ``me`` is everyone's. The writes are the account services of
+is a 404. Account writes are staff only; ``me`` is everyone's. The writes are the account services of
 ``custos.identity.services`` (the same as every other account route).
+
+``is_us_person`` and ``security_clearance_level`` are not account fields: they show, and a write of
+them changes, the attestation of the organization in context (``custos.orgs.api.context``): the
+``X-Organization`` one, else the user's only organization visible to the caller; with several and no
+header they read ``null`` and a write is refused (400 ``ORGANIZATION_REQUIRED``). Only an OWNER/ADMIN
+of that organization or staff may write them, never for themselves.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from custos.identity import services as accounts
 from custos.kernel.context import WriteContext
 from custos.ops.throttles import SettingsRateThrottle
 from custos.orgs import selectors, services
+from custos.orgs.api.context import organization_in_context
 from custos.orgs.api.serializers import (
     ProfileSerializer,
     UserCreateSerializer,
@@ -57,11 +63,20 @@ def _create(request: Request, serializer: UserCreateSerializer) -> Any:
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     organization_id = data.pop("organization_id", None)
-    ctx = WriteContext.from_request(request)
+    ctx = _ctx(request)
     organization = None
     if organization_id is not None:
         organization = services.organization_for_admin(ctx, organization_id=organization_id)
     return accounts.user_create(ctx, data=data, organization=organization)
+
+
+def _ctx(request: Request) -> WriteContext:
+    """The write context, in the organization named by ``X-Organization`` (if any)."""
+    return WriteContext.from_request(request, organization_id=organization_in_context(request))
+
+
+def _context_org(request: Request | None) -> Any:
+    return organization_in_context(request) if request is not None else None
 
 
 def _fresh(request: Request, pk: Any) -> Any:
@@ -98,6 +113,9 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectViewS
     def get_queryset(self) -> QuerySet:
         return user_scope(self.request)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "organization_id": _context_org(self.request)}
+
     def get_object(self) -> Any:
         if not self.detail:  # ``me`` (and DRF's OPTIONS metadata on it): the caller
             return _fresh(self.request, self.request.user.pk)
@@ -111,7 +129,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectViewS
         target = self.get_object()
         serializer = UserUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        accounts.user_update(WriteContext.from_request(request), target=target, data=serializer.validated_data)
+        accounts.user_update(_ctx(request), target=target, data=serializer.validated_data)
         return Response(self.get_serializer(_fresh(request, target.pk)).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -128,9 +146,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectViewS
         if request.method != "GET":
             serializer = ProfileSerializer(data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
-            accounts.user_update_profile(
-                WriteContext.from_request(request), user=request.user, data=serializer.validated_data, strict=True
-            )
+            accounts.user_update_profile(_ctx(request), user=request.user, data=serializer.validated_data, strict=True)
         return Response(self.get_serializer(_fresh(request, request.user.pk)).data)
 
     @extend_schema(summary="Activate a user (staff)", request=None, responses=_ActiveResponse)
@@ -176,6 +192,9 @@ class AdminUserViewSet(mixins.ListModelMixin, DialectViewSet):
     def get_queryset(self) -> QuerySet:
         return user_scope(self.request)
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "organization_id": _context_org(self.request)}
+
     def _one(self, user: Any, message: str = "Success", status_code: int = 200) -> Response:
         data = self.get_serializer(_fresh(self.request, user.pk)).data
         return Response(sqal_single(data, message), status=status_code)
@@ -191,7 +210,7 @@ class AdminUserViewSet(mixins.ListModelMixin, DialectViewSet):
         target = self.get_object()
         serializer = UserUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        accounts.user_update(WriteContext.from_request(request), target=target, data=serializer.validated_data)
+        accounts.user_update(_ctx(request), target=target, data=serializer.validated_data)
         return self._one(target, "User updated")
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

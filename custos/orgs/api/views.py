@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -16,7 +15,6 @@ from rest_framework.response import Response
 from custos.api.tenancy import visible_org_ids
 from custos.api.viewsets import DialectViewSet
 from custos.kernel.context import WriteContext
-from custos.kernel.errors import NotFound
 from custos.ops.throttles import SettingsRateThrottle
 from custos.orgs import selectors, services
 from custos.orgs.api.serializers import (
@@ -24,10 +22,12 @@ from custos.orgs.api.serializers import (
     MembershipSerializer,
     OrganizationInputSerializer,
     OrganizationSerializer,
+    PendingMemberSerializer,
     sqal_single,
 )
 from custos.orgs.api.switch import EnginelOrSqalMixin
 from custos.orgs.filters import OrganizationFilter
+from custos.orgs.models import Membership
 
 _SQAL_PARAMS = [
     OpenApiParameter("skip", OpenApiTypes.INT, description="sqal: rows to skip (switches to the sqal envelope)"),
@@ -100,15 +100,23 @@ class OrganizationViewSet(
             return Response(sqal_single({"id": str(organization.pk)}, "Organization deleted"))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(summary="Members of an organization", responses=MembershipSerializer(many=True))
+    @extend_schema(
+        summary="Members of an organization (OWNER/ADMIN also see pending invitations)",
+        responses=MembershipSerializer(many=True),
+    )
     @action(detail=True, methods=["get"], url_path="members", pagination_class=None, filter_backends=[])
     def members(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         organization = self.get_object()
-        rows = MembershipSerializer(selectors.membership_list(organization=organization), many=True).data
+        rows = [
+            (MembershipSerializer if isinstance(row, Membership) else PendingMemberSerializer)(row).data
+            for row in selectors.member_rows(organization=organization, viewer=request.user)
+        ]
         return Response(sqal_single(rows) if self.sqal_mode else rows)
 
     @extend_schema(
-        summary="Add a member (OWNER or ADMIN)", request=AddMemberSerializer, responses={201: MembershipSerializer}
+        summary="Invite a member (OWNER or ADMIN): the answer is the same whether or not the account exists",
+        request=AddMemberSerializer,
+        responses={201: PendingMemberSerializer},
     )
     @action(detail=True, methods=["post"], url_path="add_member", filter_backends=[])
     def add_member(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -116,12 +124,14 @@ class OrganizationViewSet(
         serializer = AddMemberSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        lookup = {"pk": data["user_id"]} if data.get("user_id") else {"email__iexact": data["email"]}
-        user = get_user_model().objects.filter(**lookup, is_active=True).first()
-        if user is None:
-            raise NotFound("User not found.")
-        membership = services.membership_add(
-            WriteContext.from_request(request), organization=organization, user=user, role=data["role"]
+        invitation = services.invitation_create(
+            WriteContext.from_request(request),
+            organization=organization,
+            role=data["role"],
+            user_id=data.get("user_id"),
+            email=data.get("email"),
         )
-        body = MembershipSerializer(membership).data
-        return Response(sqal_single(body, "Member added") if self.sqal_mode else body, status=status.HTTP_201_CREATED)
+        body = PendingMemberSerializer(invitation).data
+        return Response(
+            sqal_single(body, "Invitation sent") if self.sqal_mode else body, status=status.HTTP_201_CREATED
+        )

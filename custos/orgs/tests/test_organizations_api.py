@@ -218,24 +218,36 @@ def test_members_list(client_for, alice, adam, org_a):
         ("alice@northwind.example", "OWNER"),
         ("adam@northwind.example", "ADMIN"),
     ]
-    assert set(rows[0]) == {"id", "organization", "user", "username", "email", "role", "joined_at"}
+    assert set(rows[0]) == {
+        "id",
+        "organization",
+        "user",
+        "username",
+        "email",
+        "role",
+        "status",
+        "joined_at",
+        "expires_at",
+    }
+    assert (rows[0]["status"], rows[0]["expires_at"]) == ("ACTIVE", None)
 
 
-def test_add_member_and_audit(client_for, adam, org_a, bob):
+def test_add_member_invites_and_is_audited(client_for, adam, org_a, bob):
     response = client_for(adam).post(
         f"/api/organizations/{org_a.pk}/add_member/", {"user_id": str(bob.pk), "role": "VIEWER"}
     )
     assert response.status_code == 201, response.content
-    assert (response.json()["email"], response.json()["role"]) == ("bob@helios.example", "VIEWER")
-    assert Membership.objects.get(organization=org_a, user=bob).role == "VIEWER"
+    body = response.json()
+    assert (body["user"], body["email"], body["role"], body["status"]) == (str(bob.pk), None, "VIEWER", "PENDING")
+    assert not Membership.objects.filter(organization=org_a, user=bob).exists()  # until bob accepts
     row = AuditLog.objects.get()
     assert (row.action, row.resource_type, row.organization_id, row.actor_id) == (
         "CREATE",
-        "Membership",
+        "Invitation",
         org_a.pk,
         str(adam.pk),
     )
-    assert row.changes == {"user": str(bob.pk), "email": "bob@helios.example", "role": "VIEWER"}
+    assert row.changes == {"user_id": str(bob.pk), "email": None, "role": "VIEWER"}
 
 
 def test_add_member_twice_is_409(client_for, alice, amir, org_a):
@@ -260,10 +272,11 @@ def test_add_member_bad_input(client_for, alice, org_a):
     response = client.post(f"/api/organizations/{org_a.pk}/add_member/", {"role": "KING"})
     assert response.status_code == 400
     assert set(response.json()["field_errors"]) == {"role"}
+    # An unknown account is invited like any other (201): existence is never revealed.
     response = client.post(
         f"/api/organizations/{org_a.pk}/add_member/", {"user_id": "00000000-0000-4000-8000-000000000009"}
     )
-    assert response.status_code == 404
+    assert (response.status_code, response.json()["status"]) == (201, "PENDING")
     assert Membership.objects.filter(organization=org_a).count() == 1
 
 

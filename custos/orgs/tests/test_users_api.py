@@ -9,6 +9,7 @@ from conftest import make_user
 from custos.api.testing import CrossTenantMixin, TenantRoute
 from custos.audit.models import AuditLog
 from custos.orgs.models import Membership
+from custos.orgs.selectors import Attestation, attestation
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -31,7 +32,8 @@ class TestUsersAcrossTenants(CrossTenantMixin):
 
     def snapshot(self, obj):
         obj = User.objects.get(pk=obj.pk)
-        return (obj.email, obj.is_active, obj.is_us_person, obj.security_clearance_level, obj.first_name)
+        attested = sorted(obj.memberships.values_list("organization_id", "is_us_person", "security_clearance_level"))
+        return (obj.email, obj.is_active, obj.first_name, attested)
 
 
 def test_list_union_shape(client_for, alice, amir, bob):
@@ -92,16 +94,12 @@ def test_me_for_everyone_and_profile_update(client_for, vera):
 @pytest.mark.parametrize(
     "change", [{"is_us_person": True}, {"security_clearance_level": "SECRET"}, {"is_staff": True}, {"is_active": False}]
 )
-def test_nobody_raises_their_own_privileges(client_for, alice, change):
+def test_nobody_raises_their_own_privileges(client_for, alice, org_a, change):
     response = client_for(alice).patch("/api/users/me/", change, format="json")
     assert response.status_code == 403
     alice.refresh_from_db()
-    assert (alice.is_us_person, alice.security_clearance_level, alice.is_staff, alice.is_active) == (
-        False,
-        "UNCLASSIFIED",
-        False,
-        True,
-    )
+    assert (alice.is_staff, alice.is_active) == (False, True)
+    assert attestation(user=alice, organization_id=org_a.pk) == Attestation(False, "UNCLASSIFIED")
     assert AuditLog.objects.count() == 0
 
 
@@ -112,19 +110,25 @@ def test_me_echoing_unchanged_fields_is_accepted(client_for, alice):
     assert response.status_code == 200
 
 
-def test_org_admin_sets_clearance_of_a_member(client_for, adam, amir):
+def test_org_admin_sets_clearance_of_a_member(client_for, adam, amir, org_a):
     response = client_for(adam).patch(
         f"/api/users/{amir.pk}/", {"is_us_person": True, "security_clearance_level": "SECRET"}, format="json"
     )
     assert response.status_code == 200, response.content
-    amir.refresh_from_db()
-    assert (amir.is_us_person, amir.security_clearance_level) == (True, "SECRET")
+    assert (response.json()["is_us_person"], response.json()["security_clearance_level"]) == (True, "SECRET")
+    assert attestation(user=amir, organization_id=org_a.pk) == Attestation(True, "SECRET")
+    membership = Membership.objects.get(user=amir)
     row = AuditLog.objects.get()
-    assert (row.actor_id, row.resource_type, row.resource_id) == (str(adam.pk), "User", str(amir.pk))
-    assert row.changes == {
-        "is_us_person": {"old": False, "new": True},
-        "security_clearance_level": {"old": "UNCLASSIFIED", "new": "SECRET"},
-    }
+    assert (row.action, row.actor_id, row.resource_type, row.resource_id) == (
+        "ATTEST",
+        str(adam.pk),
+        "Membership",
+        str(membership.pk),
+    )
+    assert (row.changes["is_us_person"], row.changes["security_clearance_level"]) == (
+        {"old": False, "new": True},
+        {"old": "UNCLASSIFIED", "new": "SECRET"},
+    )
 
 
 def test_org_admin_cannot_change_other_account_fields(client_for, adam, amir):
@@ -134,21 +138,20 @@ def test_org_admin_cannot_change_other_account_fields(client_for, adam, amir):
     assert amir.email == "amir@northwind.example"
 
 
-def test_member_cannot_set_clearance(client_for, amir, vera):
+def test_member_cannot_set_clearance(client_for, amir, vera, org_a):
     response = client_for(amir).patch(f"/api/users/{vera.pk}/", {"security_clearance_level": "SECRET"}, format="json")
     assert response.status_code == 403
-    vera.refresh_from_db()
-    assert vera.security_clearance_level == "UNCLASSIFIED"
+    assert attestation(user=vera, organization_id=org_a.pk).clearance_level == "UNCLASSIFIED"
     assert AuditLog.objects.count() == 0
 
 
-def test_admin_cannot_set_own_clearance_through_detail(client_for, adam):
+def test_admin_cannot_set_own_clearance_through_detail(client_for, adam, org_a):
     response = client_for(adam).patch(
         f"/api/users/{adam.pk}/", {"security_clearance_level": "TOP_SECRET"}, format="json"
     )
     assert response.status_code == 403
-    adam.refresh_from_db()
-    assert adam.security_clearance_level == "UNCLASSIFIED"
+    assert attestation(user=adam, organization_id=org_a.pk).clearance_level == "UNCLASSIFIED"
+    assert AuditLog.objects.count() == 0
 
 
 def test_bad_clearance_value_is_400(client_for, staff, amir):
@@ -296,7 +299,8 @@ def test_admin_users_create_patch_delete(client_for, staff, org_a):
     assert patched.json()["data"]["securityClearanceLevel"] == "CONFIDENTIAL"
     deleted = client.delete(f"/api/admin/users/{user_id}")
     assert deleted.json() == {"data": {"id": user_id}, "message": "User deleted"}
-    assert [r.action for r in AuditLog.objects.order_by("sequence")] == ["CREATE", "UPDATE", "DELETE"]
+    # The clearance is Northwind's attestation (carol's only organization): an ATTEST of her membership.
+    assert [r.action for r in AuditLog.objects.order_by("sequence")] == ["CREATE", "ATTEST", "DELETE"]
 
 
 def test_admin_users_validation_is_422(client_for, staff):
