@@ -38,7 +38,6 @@ class BenchUserSerializer(serializers.ModelSerializer):
             "first_name",
             "last_name",
             "is_active",
-            "security_clearance_level",
             "date_joined",
         )
 
