@@ -313,10 +313,6 @@ def test_a_bad_metrics_network_is_a_configuration_error(tmp_path):
 # --- f. CSRF on the twin refresh --------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the CSRF check lives in custos/identity (SharedRefreshView/enforce_csrf): 403 today, 422 once changed",
-)
 def test_a_failed_csrf_check_on_refresh_is_a_422_in_the_twin_envelope(api_client, alice):
     login = api_client.post("/api/auth/login", {"email": alice.email, "password": PASSWORD}, format="json")
     assert login.status_code == 200, login.content

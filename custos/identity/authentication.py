@@ -21,6 +21,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from custos.identity import selectors
+from custos.identity.errors import CsrfFailed
 from custos.identity.services import api_key_touch
 from custos.identity.tokens import CSRF_CLAIM, SESSION_CLAIM, VERSION_CLAIM
 from custos.kernel.context import client_ip
@@ -73,7 +74,7 @@ def enforce_csrf(request: Any, expected: str) -> None:
     if not (
         header and secrets.compare_digest(header, cookie) and (not expected or secrets.compare_digest(header, expected))
     ):
-        raise exceptions.PermissionDenied("CSRF token missing or incorrect.")
+        raise CsrfFailed()
 
 
 class ApiKeyAuthentication(BaseAuthentication):

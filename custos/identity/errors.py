@@ -21,3 +21,12 @@ class AccountLocked(DomainError):
     status_code = 429
     code = "ACCOUNT_LOCKED"
     default_message = "Too many failed login attempts. Try again later."
+
+
+class CsrfFailed(DomainError):
+    """The double-submit check of a cookie-authenticated write failed: 422, as the twin document's
+    flask-jwt-extended server answered."""
+
+    status_code = 422
+    code = "CSRF_FAILED"
+    default_message = "CSRF token missing or incorrect."

@@ -23,7 +23,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from custos.audit.services import audit_record
 from custos.audit.writes import audited_update
-from custos.identity.errors import TokenInvalid
+from custos.identity.errors import CsrfFailed, TokenInvalid
 from custos.identity.models import AuthSession
 from custos.identity.services._base import User, acting_as
 from custos.identity.services.devices import describe_user_agent, record_login_device
@@ -123,7 +123,7 @@ def session_refresh(ctx: WriteContext, *, raw_refresh: str, csrf: str | None = N
     if claims.get("token_type") != "refresh":
         raise TokenInvalid()
     if csrf is not None and not secrets.compare_digest(str(claims.get(CSRF_CLAIM, "")), csrf):
-        raise TokenInvalid("CSRF token missing or incorrect.")
+        raise CsrfFailed()
     jti = claims.get("jti")
     session_id = claims.get(SESSION_CLAIM)
     refused: str | None = None

@@ -107,8 +107,8 @@ def test_refresh_from_the_cookie_needs_the_csrf_header(alice):
     old_refresh = client.cookies["refresh_token_cookie"].value
     response = client.post("/api/auth/refresh")
     assert (response.status_code, response.json()) == (
-        403,
-        union_error("Permission denied", "CSRF token missing or incorrect.", "PERMISSION_DENIED"),
+        422,
+        union_error("Validation error", "CSRF token missing or incorrect.", "CSRF_FAILED"),
     )
     csrf = client.cookies["csrf_access_token"].value
     response = client.post("/api/auth/refresh", HTTP_X_CSRF_TOKEN=csrf)
