@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from custos.identity.errors import AuthenticationFailed
@@ -17,9 +17,20 @@ from custos.kernel.errors import PermissionDenied
 User = get_user_model()
 
 
+ACTIVE_MEMBERSHIPS = "active_memberships"  # prefetched for the attestation fields of user responses
+
+
+def with_active_memberships(users: QuerySet) -> QuerySet:
+    """``users`` with their memberships of active organizations prefetched (one query for the page)."""
+    from custos.orgs.models import Membership
+
+    active = Membership.objects.filter(organization__is_active=True)
+    return users.prefetch_related(Prefetch("memberships", queryset=active, to_attr=ACTIVE_MEMBERSHIPS))
+
+
 def user_list_visible(*, actor: Any) -> QuerySet:
     """Staff see every account; anyone else sees only their own."""
-    users = User.objects.all().order_by("email")
+    users = with_active_memberships(User.objects.all().order_by("email"))
     return users if actor.is_staff else users.filter(pk=actor.pk)
 
 

@@ -18,6 +18,7 @@ from custos.identity.models import (
     LoggedDevice,
     PreRegistration,
 )
+from custos.identity.selectors import ACTIVE_MEMBERSHIPS
 from custos.orgs.selectors import Attestation, attestation_shown, platform_role
 
 User = get_user_model()
@@ -46,7 +47,9 @@ class AttestationFieldsMixin(serializers.Serializer):
     def _attestation(self, user: Any) -> Attestation | None:
         cache = self.context.setdefault("_attestations", {})
         if user.pk not in cache:
-            memberships = list(user.memberships.filter(organization__is_active=True))
+            memberships = getattr(user, ACTIVE_MEMBERSHIPS, None)
+            if memberships is None:
+                memberships = list(user.memberships.filter(organization__is_active=True))
             cache[user.pk] = attestation_shown(
                 memberships=memberships, organization_id=self.context.get("organization_id")
             )
