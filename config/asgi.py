@@ -51,10 +51,24 @@ def serves_websocket(path: str) -> bool:
     return any(pattern.pattern.match(relative) for pattern in websocket_urlpatterns())
 
 
+# Stations (ESP32) are not browsers: they send no Origin and authenticate with a device token in the
+# query string (no cookie, so no cross-site risk). Their socket skips the Origin check; every other
+# WebSocket keeps it.
+DEVICE_WEBSOCKETS = ("/ws/sensors/", "/ws/sensors")
+_websocket_open = URLRouter(websocket_urlpatterns())
+_websocket_checked = AllowedHostsOriginValidator(_websocket_open)
+
+
+async def _websocket(scope, receive, send):
+    if scope.get("path") in DEVICE_WEBSOCKETS:
+        return await _websocket_open(scope, receive, send)
+    return await _websocket_checked(scope, receive, send)
+
+
 _router = ProtocolTypeRouter(
     {
         "http": WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS),
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns())),
+        "websocket": _websocket,
     }
 )
 

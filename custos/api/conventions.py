@@ -16,6 +16,7 @@ from rest_framework.renderers import BaseRenderer
 from custos.api import pagination
 from custos.api.parsers import CamelCaseORJSONParser, ORJSONParser
 from custos.api.renderers import CamelCaseORJSONRenderer, ORJSONRenderer
+from custos.api.schema import SqalAutoSchema
 
 _JSON_PARSERS: tuple[type[BaseParser], ...] = (ORJSONParser, FormParser, MultiPartParser)
 
@@ -28,6 +29,7 @@ class Dialect:
     parser_classes: tuple[type[BaseParser], ...] = _JSON_PARSERS
     field_selection: bool = False  # ``?fields=a,b`` trims each object to those fields
     single_envelope: bool = False  # single objects as ``{data, message}`` (sqal)
+    schema_class: type | None = None  # the OpenAPI inspector, when not drf-spectacular's default
 
     def present_one(self, data: Any, *, message: str | None = None) -> Any:
         """One object as this dialect answers it: as is, or ``{data, message}``."""
@@ -47,6 +49,7 @@ DIALECTS: dict[str, Dialect] = {
         renderer_classes=(CamelCaseORJSONRenderer,),
         parser_classes=(CamelCaseORJSONParser, FormParser, MultiPartParser),
         single_envelope=True,
+        schema_class=SqalAutoSchema,
     ),
 }
 

@@ -1,7 +1,7 @@
 """sqal dialect: the quality area (``/api/analysis``, ``/api/sensors``, ``/api/dashboard``, ``/ws/sensors/``,
 ``/ws/realtime/``)."""
 
-from django.urls import path
+from django.urls import re_path
 
 from custos.api.routing import DialectRouter, both
 from custos.modules.quality.api.views import (
@@ -28,6 +28,7 @@ urlpatterns = [
     *router.urls,
 ]
 websocket_urlpatterns = [
-    path("ws/sensors/", StationConsumer.as_asgi()),
-    path("ws/realtime/", RealtimeConsumer.as_asgi()),
+    # with or without the trailing slash (stations are configured by hand)
+    re_path(r"^ws/sensors/?$", StationConsumer.as_asgi()),
+    re_path(r"^ws/realtime/?$", RealtimeConsumer.as_asgi()),
 ]
