@@ -91,3 +91,29 @@ class IngestReplay(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DeviceEventType(models.TextChoices):
+    FAILURE = "failure", "Failure"
+    MAINTENANCE = "maintenance", "Maintenance"
+    REPAIR = "repair", "Repair"
+
+
+class DeviceEvent(OrgOwnedModel):
+    """Something that happened to a device, recorded by a person (``POST /api/devices/{id}/events``):
+    the labels the failure prediction learns from, and the maintenance history of the health score."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="events")
+    timestamp = models.DateTimeField()
+    event_type = models.CharField(max_length=16, choices=DeviceEventType.choices)
+    notes = models.TextField(blank=True)
+
+    audit_entity = "DeviceEvent"
+    event_topic = "device_event"
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("device", "timestamp")
+        indexes = [models.Index(fields=("organization", "event_type", "timestamp"), name="device_event_org_type_ts")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.event_type}@{self.timestamp:%Y-%m-%dT%H:%M:%S}"

@@ -30,7 +30,7 @@ from custos.devices.choices import (
     METRIC_PATTERN,
     DeviceStatus,
 )
-from custos.devices.models import Device, DeviceCredential, IngestReplay, Reading
+from custos.devices.models import Device, DeviceCredential, DeviceEvent, DeviceEventType, IngestReplay, Reading
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from custos.orgs.choices import ADMIN_ROLES, WRITE_ROLES
@@ -397,3 +397,41 @@ def readings_ingest(
             status=Case(When(status=DeviceStatus.OFFLINE, then=Value(DeviceStatus.NORMAL)), default=F("status")),
         )
     return IngestResult(accepted=len(prepared), body=body)
+
+
+# --- Events (failures, maintenance, repairs) ------------------------------------------------------
+
+EVENT_NOTES_MAX = 4000
+
+
+def device_event_record(ctx: WriteContext, *, device: Device, data: Mapping[str, Any]) -> DeviceEvent:
+    """Record ``{timestamp, type: failure|maintenance|repair, notes?}`` on ``device`` (a member's write,
+    audited). The timestamp is ISO 8601 or epoch seconds, at most 5 minutes in the future."""
+    errors: dict[str, list[str]] = {}
+    moment = None
+    if "timestamp" not in data:
+        errors["timestamp"] = ["This field is required."]
+    else:
+        moment, reason = _timestamp(data["timestamp"], latest=timezone.now() + FUTURE_TOLERANCE)
+        if reason:
+            errors["timestamp"] = [reason.removeprefix("timestamp: ")]
+    kind = data.get("type")
+    if kind not in DeviceEventType.values:
+        errors["type"] = [f"One of {', '.join(DeviceEventType.values)}."]
+    notes = data.get("notes") or ""
+    if not isinstance(notes, str) or len(notes) > EVENT_NOTES_MAX:
+        errors["notes"] = [f"Text of at most {EVENT_NOTES_MAX} characters."]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    return audited_create(
+        ctx.within(device.organization_id),
+        DeviceEvent,
+        values={
+            "organization_id": device.organization_id,
+            "device": device,
+            "timestamp": moment,
+            "event_type": kind,
+            "notes": notes,
+        },
+        roles=WRITE_ROLES,
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import models
 
@@ -23,7 +23,7 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
-        ordering = ("-created_at",)
+        ordering: ClassVar[tuple[str, ...]] = ("-created_at",)
         get_latest_by = "created_at"
 
 

@@ -81,7 +81,7 @@ class AuditLogViewSet(AuditViewSetBase):
         # ``?format=csv|json|pdf`` names the export format here, not a DRF renderer.
         return super().perform_content_negotiation(request, force=True)
 
-    @extend_schema(summary="Search audit logs", parameters=[_SEARCH_PARAM])
+    @extend_schema(summary="Search audit logs", parameters=[_SEARCH_PARAM], responses=AuditLogSerializer(many=True))
     @action(detail=False, methods=["get"], url_path="search")
     def search(self, request: Request) -> Response:
         text = request.query_params.get("q", request.query_params.get("search", ""))

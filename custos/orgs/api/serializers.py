@@ -20,6 +20,8 @@ _GB = 1024**3
 class OrganizationSerializer(FieldSelectionMixin, serializers.ModelSerializer):
     member_count = serializers.SerializerMethodField()
     storage_used_gb = serializers.SerializerMethodField()
+    # Not ``format: email`` in the schema: an organization without a contact answers "".
+    contact_email = serializers.CharField(read_only=True, help_text="E-mail address, or empty when none is set")
 
     class Meta:
         model = Organization
