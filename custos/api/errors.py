@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions as drf
@@ -130,6 +131,10 @@ def normalise(exc: Exception) -> ApiError | None:
                 error.message = exc.message
             return error
         return ApiError(exc.status_code, exc.message, exc.code, extra=dict(exc.extra))
+    if isinstance(exc, DataError):
+        # The database refused a value the request carried (a date whose UTC offset or year is out of
+        # its range, a number past its column): the request's data is wrong, not the server.
+        return ApiError(400, "A value is outside the range the database accepts.", "INVALID_VALUE", title="Bad request")
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

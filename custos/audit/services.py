@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -45,6 +46,25 @@ def _canonical(row: AuditLog) -> bytes:
         "error_message": row.error_message,
     }
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
+_INT64 = 2**63
+
+
+def stable_json(value: Any) -> Any:
+    """``value`` in the form every database gives back unchanged, so a row re-hashes to the same digest
+    after storage. PostgreSQL's jsonb keeps numbers as decimals: a float with an integral value
+    (``1e16``, ``5.38e16``) comes back as an integer written with the float's shortest digits, which is
+    what this returns; integers beyond 64 bits (which the canonical encoder refuses) become strings."""
+    if isinstance(value, dict):
+        return {key: stable_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [stable_json(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        value = int(Decimal(repr(value)))
+    if isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64:
+        return str(value)
+    return value
 
 
 def compute_hash(row: AuditLog) -> str:
@@ -159,7 +179,7 @@ def audit_record(
             resource_type=resource_type,
             resource_id=str(resource_id or ""),
             resource_name=str(resource_name or "")[:255],
-            changes=orjson.loads(orjson.dumps(changes or {}, default=str)),
+            changes=orjson.loads(orjson.dumps(stable_json(changes or {}), default=str)),
             ip_address=ctx.client_ip,
             user_agent=ctx.user_agent[:1000],
             request_id=ctx.request_id[:128],

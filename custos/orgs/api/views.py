@@ -6,8 +6,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +41,40 @@ _SQAL_PARAMS = [
 ]
 
 
+_PAGINATION = inline_serializer(
+    "SqalPagination",
+    {
+        "totalItems": serializers.IntegerField(),
+        "totalPages": serializers.IntegerField(),
+        "currentPage": serializers.IntegerField(),
+        "hasPrevious": serializers.BooleanField(),
+        "hasNext": serializers.BooleanField(),
+    },
+)
+# One route, two envelopes: enginel's page by default, sqal's when ``skip`` or ``limit`` is given (its
+# items in camelCase).
+_ORGANIZATION_PAGES = PolymorphicProxySerializer(
+    component_name="OrganizationPageEnginelOrSqal",
+    serializers=[
+        inline_serializer(
+            "OrganizationPage",
+            {
+                "count": serializers.IntegerField(),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": OrganizationSerializer(many=True),
+            },
+        ),
+        inline_serializer(
+            "SqalOrganizationPage",
+            {"items": serializers.ListField(child=serializers.DictField()), "pagination": _PAGINATION},
+        ),
+    ],
+    resource_type_field_name=None,
+    many=False,  # each member is already a whole page: not wrapped in a pagination envelope again
+)
+
+
 def organization_scope(request: Request) -> QuerySet:
     """The organizations this request may see (staff: all; others: their own, narrowed by ``X-Organization``)."""
     user = request.user
@@ -43,7 +83,7 @@ def organization_scope(request: Request) -> QuerySet:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List organizations", parameters=_SQAL_PARAMS),
+    list=extend_schema(summary="List organizations", parameters=_SQAL_PARAMS, responses=_ORGANIZATION_PAGES),
     retrieve=extend_schema(summary="Get an organization"),
     create=extend_schema(summary="Create an organization", request=OrganizationInputSerializer),
     update=extend_schema(summary="Update an organization", request=OrganizationInputSerializer),
