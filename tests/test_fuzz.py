@@ -2,8 +2,8 @@
 
 Checks per response: no server error (5xx) and, where the status code is documented, a body that
 conforms to the documented schema. Examples per operation: ``FUZZ_EXAMPLES`` (default 3), the same ones
-on every run unless ``FUZZ_RANDOM=1``. Failures are collected over all operations and reported together with the operation,
-the check and a reproduction, so one run shows everything that is wrong.
+on every run unless ``FUZZ_RANDOM=1``. Failures are collected over all operations and reported together
+with the operation, the check and a reproduction, so one run shows everything that is wrong.
 """
 
 from __future__ import annotations
