@@ -18,9 +18,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from custos.audit.models import AuditLog
-from custos.kernel.context import WriteContext, client_ip
+from custos.kernel.context import WriteContext
 
-__all__ = ["WriteContext", "audit_changes", "audit_record", "audit_verify", "client_ip"]
+__all__ = ["WriteContext", "audit_changes", "audit_record", "audit_verify"]
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x43555354  # "CUST": the advisory lock that serialises appends on PostgreSQL
@@ -88,37 +88,6 @@ def audit_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, di
     return {name: {"old": before.get(name), "new": value} for name, value in after.items() if before.get(name) != value}
 
 
-def audit_update(
-    instance: Any,
-    *,
-    actor: Any,
-    values: dict[str, Any],
-    resource_type: str,
-    resource_name: str = "",
-    request: Any = None,
-    action: str = "UPDATE",
-    **audit_kwargs: Any,
-) -> Any:
-    """TRANSITIONAL (removed once every app uses ``custos.audit.writes.audited_update``)."""
-    changes = audit_changes({name: getattr(instance, name) for name in values}, values)
-    audit_kwargs.setdefault("organization_id", getattr(instance, "organization_id", None))
-    with transaction.atomic():
-        for name, value in values.items():
-            setattr(instance, name, value)
-        instance.save()
-        audit_record(
-            actor=actor,
-            action=action,
-            resource_type=resource_type,
-            resource_id=instance.pk,
-            resource_name=(resource_name or str(instance))[:255],
-            changes=changes,
-            request=request,
-            **audit_kwargs,
-        )
-    return instance
-
-
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
@@ -140,8 +109,6 @@ def audit_record(
     error_message: str = "",
     target: Any = None,
     actor: Any = None,
-    request: Any = None,  # TRANSITIONAL: removed once every caller passes ctx
-    actor_type: str | None = None,  # TRANSITIONAL
 ) -> AuditLog:
     """Append one audit row (in the caller's transaction).
 
@@ -150,12 +117,6 @@ def audit_record(
     acted on: when ``organization_id`` is not given it is derived from it (``audit_organization_id``),
     so every row of a tenant's resource is visible to that tenant.
     """
-    if ctx is None and request is not None and actor_type != "system":
-        ctx = WriteContext.from_request(request)
-        if actor is not None and ctx.user is None and getattr(actor, "is_authenticated", False):
-            ctx = WriteContext(
-                user=actor, client_ip=ctx.client_ip, user_agent=ctx.user_agent, request_id=ctx.request_id
-            )
     if ctx is None:
         ctx = WriteContext.for_user(actor) if actor is not None else WriteContext.system()
     if organization_id is None:

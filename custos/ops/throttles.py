@@ -13,7 +13,7 @@ from typing import Any
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
-from custos.audit.services import client_ip
+from custos.kernel.context import client_ip
 
 WINDOW_SECONDS = 3600
 

@@ -9,7 +9,8 @@ from django.db import connection, transaction
 from rest_framework.test import APIRequestFactory
 
 from custos.audit.models import AppendOnlyError, AuditLog
-from custos.audit.services import GENESIS, audit_record, audit_verify, client_ip
+from custos.audit.services import GENESIS, audit_record, audit_verify
+from custos.kernel.context import WriteContext, client_ip
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,9 +21,8 @@ def user():
 
 
 def _three_rows(user):
-    request = APIRequestFactory().post("/x", HTTP_USER_AGENT="pytest-agent", REMOTE_ADDR="203.0.113.7")
-    request.request_id = "req-123456789"
-    first = audit_record(actor=user, action="CREATE", resource_type="Thing", resource_id="1", request=request)
+    ctx = WriteContext(user=user, client_ip="203.0.113.7", user_agent="pytest-agent", request_id="req-123456789")
+    first = audit_record(ctx, action="CREATE", resource_type="Thing", resource_id="1")
     second = audit_record(actor=None, action="UPDATE", resource_type="Thing", changes={"n": [1, 2]})
     third = audit_record(actor=user, action="DELETE", resource_type="Thing", success=False, error_message="no")
     return first, second, third
