@@ -17,6 +17,7 @@ from custos.api import pagination
 from custos.api.parsers import CamelCaseORJSONParser, ORJSONParser
 from custos.api.renderers import CamelCaseORJSONRenderer, ORJSONRenderer
 from custos.api.schema import SqalAutoSchema
+from custos.ops.throttles import ENGINEL_THROTTLES
 
 _JSON_PARSERS: tuple[type[BaseParser], ...] = (ORJSONParser, FormParser, MultiPartParser)
 
@@ -30,6 +31,7 @@ class Dialect:
     field_selection: bool = False  # ``?fields=a,b`` trims each object to those fields
     single_envelope: bool = False  # single objects as ``{data, message}`` (sqal)
     schema_class: type | None = None  # the OpenAPI inspector, when not drf-spectacular's default
+    throttles: tuple[type, ...] = ()  # limits every route of the dialect keeps, whatever else a view sets
 
     def present_one(self, data: Any, *, message: str | None = None) -> Any:
         """One object as this dialect answers it: as is, or ``{data, message}``."""
@@ -42,7 +44,7 @@ DIALECTS: dict[str, Dialect] = {
     "pipeline": Dialect("pipeline", pagination.PipelinePagination),
     "access": Dialect("access", pagination.AccessPagination),
     "twin": Dialect("twin", pagination.TwinPagination),
-    "enginel": Dialect("enginel", pagination.EnginelPagination, field_selection=True),
+    "enginel": Dialect("enginel", pagination.EnginelPagination, field_selection=True, throttles=ENGINEL_THROTTLES),
     "sqal": Dialect(
         "sqal",
         pagination.SqalPagination,

@@ -32,6 +32,9 @@ class DialectMixin:
             if not _set_explicitly(cls, attribute):
                 setattr(cls, attribute, value)
                 auto.add(attribute)
+        if conventions.throttles:
+            own = [t for t in getattr(cls, "throttle_classes", ()) if t not in conventions.throttles]
+            cls.throttle_classes = [*own, *conventions.throttles]
         if conventions.schema_class is not None and not _set_explicitly(cls, "schema"):
             cls.schema = conventions.schema_class()
             auto.add("schema")
