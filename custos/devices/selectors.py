@@ -67,8 +67,8 @@ def device_id_is_ambiguous(*, organization_ids: Sequence[Any], device_id: str) -
 def _epoch_bucket(seconds: int) -> Any:
     """The start (epoch seconds) of the ``seconds``-long bucket holding each reading, in SQL."""
     if connection.vendor == "postgresql":
-        epoch = Extract("timestamp", "epoch")
-        return Cast(Floor(epoch / Value(float(seconds))) * Value(seconds), BigIntegerField())
+        seconds_since = Extract("timestamp", "epoch")
+        return Cast(Floor(seconds_since / Value(float(seconds))) * Value(seconds), BigIntegerField())
     # SQLite stores UTC text; strftime('%s') is its epoch (the format is a parameter, not SQL text).
     epoch = Cast(Func(Value("%s"), F("timestamp"), function="strftime"), BigIntegerField())
     return epoch / Value(seconds) * Value(seconds)
@@ -99,15 +99,15 @@ def reading_series(
         rows.reverse()
         return Series([ts for ts, _ in rows], [value for _, value in rows])
     aggregate = AGGREGATES[agg]("id" if agg == "count" else "value")
-    rows = list(
+    buckets = list(
         readings.annotate(bucket=_epoch_bucket(interval_seconds))
         .values("bucket")
         .annotate(result=aggregate)
         .order_by("-bucket")
         .values_list("bucket", "result")[:limit]
     )
-    rows.reverse()
+    buckets.reverse()
     return Series(
-        [datetime.fromtimestamp(int(bucket), tz=UTC) for bucket, _ in rows],
-        [result for _, result in rows],
+        [datetime.fromtimestamp(int(bucket), tz=UTC) for bucket, _ in buckets],
+        [result for _, result in buckets],
     )

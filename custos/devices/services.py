@@ -18,7 +18,8 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Model, Value, When
+from django.db.models import Field as ModelField
 from django.utils import timezone
 
 from custos.audit.writes import audited_action, audited_create, audited_delete, audited_update, require_role
@@ -285,9 +286,17 @@ def _validated(
             reasons.append("metric: letters, digits, '_', '-' or '.' (at most 64)")
         if reasons:
             errors.append({"index": index, "reason": "; ".join(reasons)})
-        else:
+        elif moment is not None and number is not None:  # always so without a reason
             prepared.append((pk, moment, metric, number))
     return prepared, errors
+
+
+def _column(model: type[Model], name: str) -> str:
+    """The database column of the concrete field ``name``."""
+    model_field = model._meta.get_field(name)
+    if not isinstance(model_field, ModelField) or model_field.column is None:
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return model_field.column
 
 
 def _insert_readings(organization_id: Any, prepared: Sequence[tuple[Any, datetime, str, float]]) -> None:
@@ -304,7 +313,7 @@ def _insert_readings(organization_id: Any, prepared: Sequence[tuple[Any, datetim
     devices = {pk: device_field.get_db_prep_save(pk, connection) for pk in {row[0] for row in prepared}}
     adapt = connection.ops.adapt_datetimefield_value  # what the field's own conversion ends in
     names = ("device", "organization", "timestamp", "metric", "value")
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(name).column) for name in names)
+    columns = ", ".join(connection.ops.quote_name(_column(Reading, name)) for name in names)
     table = connection.ops.quote_name(meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)"  # noqa: S608 - names from the model
     params = [(devices[pk], organization, adapt(moment), metric, value) for pk, moment, metric, value in prepared]

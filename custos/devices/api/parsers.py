@@ -22,7 +22,10 @@ def _number(text: str) -> Any:
 class ReadingsCSVParser(BaseParser):
     media_type = "text/csv"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> list[dict[str, Any]]:
+    # The stubs require a Mapping; DRF itself takes any parsed value as request.data (JSON may be a list too).
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> list[dict[str, Any]]:
         view = (parser_context or {}).get("view")
         columns: tuple[str, ...] = getattr(view, "csv_columns", ("timestamp", "value", "metric"))
         required = len(columns) - 1  # the last column (metric) is optional

@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as drf_serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -134,7 +136,11 @@ def max_body_bytes() -> int:
 
 class IngestView(DialectAPIView):
     dialect = "twin"
-    authentication_classes = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, DeviceTokenAuthentication]
+    # The stubs type the setting as its dotted paths; at runtime api_settings holds the imported classes.
+    authentication_classes = [
+        *cast(Sequence[type[BaseAuthentication]], api_settings.DEFAULT_AUTHENTICATION_CLASSES),
+        DeviceTokenAuthentication,
+    ]
     permission_classes = [MemberOrDevice]
     parser_classes = [ORJSONParser, ReadingsCSVParser]
     csv_columns: tuple[str, ...] = ("timestamp", "value", "metric")

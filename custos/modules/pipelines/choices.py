@@ -70,7 +70,7 @@ class AlertType(models.TextChoices):
 
 
 # The alert raised for each analysis type.
-ALERT_FOR_ANALYSIS = {
+ALERT_FOR_ANALYSIS: dict[str, str] = {
     AnalysisType.LEAK_DETECTION: AlertType.LEAK_DETECTED,
     AnalysisType.VEGETATION_ENCROACHMENT: AlertType.VEGETATION_ENCROACHMENT,
     AnalysisType.GROUND_SUBSIDENCE: AlertType.GROUND_SUBSIDENCE,

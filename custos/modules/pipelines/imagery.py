@@ -107,8 +107,8 @@ def identify_bands(descriptions: Sequence[str | None], given: Sequence[str] | No
         if len(names) != count:
             raise _fail(f"{len(names)} band names given for a file with {count} bands.", "bands")
     else:
-        described = [_band_name(d) for d in descriptions]
-        names = described if all(described) else list(DEFAULT_BAND_ORDER[:count])
+        described = [name for name in map(_band_name, descriptions) if name]
+        names = described if len(described) == count else list(DEFAULT_BAND_ORDER[:count])
     if len(set(names)) != len(names):
         raise _fail(f"Each band may appear once; got {names}.", "bands")
     return names
@@ -187,7 +187,7 @@ def _tiff_data_end(data: bytes) -> int | None:
         big = struct.unpack_from(order + "H", data, 2)[0] == 43
         head, entry_size, inline = (order + "Q", 20, 8) if big else (order + "I", 12, 4)
         offset = struct.unpack_from(head, data, 8 if big else 4)[0]
-        end, seen = 0, set()
+        end, seen = 0, set[int]()
         while offset and offset not in seen and len(seen) < _MAX_IFDS:
             seen.add(offset)
             count = struct.unpack_from(order + ("Q" if big else "H"), data, offset)[0]
@@ -228,6 +228,12 @@ def _stretch(band: np.ndarray) -> np.ndarray:
     low, high = np.percentile(valid, (2, 98))
     scaled = np.clip((band - low) / (high - low if high > low else 1.0), 0, 1)
     return (np.nan_to_num(scaled) * 255).astype(np.uint8)
+
+
+def _box(values: Sequence[float]) -> tuple[float, float, float, float]:
+    """(west, south, east, north) as plain floats."""
+    west, south, east, north = (float(v) for v in values)
+    return west, south, east, north
 
 
 def _thumbnail(dataset: Any, bands: Sequence[str]) -> bytes:
@@ -289,9 +295,9 @@ def inspect_upload(
                 width=dataset.width,
                 height=dataset.height,
                 resolution_m=round(_pixel_size_m(dataset), 3),
-                bounds=tuple(float(v) for v in bounds),
+                bounds=_box(bounds),
                 driver=dataset.driver,
-                native_bounds=tuple(float(v) for v in dataset.bounds),
+                native_bounds=_box(dataset.bounds),
                 thumbnail=thumbnail,
             )
     except RasterioError as exc:

@@ -226,7 +226,12 @@ def cleanup_old_data(*, now: datetime | None = None) -> dict[str, int]:
         ).delete()
         counts = {"images": images, "results": results, "alerts": alerts, "files": len(files)}
         audit_record(WriteContext.system(), action="CLEANUP", resource_type="PipelineData", changes=counts)
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+
+        def delete_files() -> None:
+            for name in files:
+                default_storage.delete(name)
+
+        transaction.on_commit(delete_files)
     return counts
 
 
@@ -279,7 +284,7 @@ def daily_report(*, day: datetime | None = None) -> list[str]:
             )
             .order_by("name")
         )
-        open_alerts = defaultdict(int)
+        open_alerts: defaultdict[str | None, int] = defaultdict(int)
         for alert in Alert.objects.filter(organization_id=organization_id, source="pipeline").exclude(
             status=AlertStatus.RESOLVED
         ):

@@ -34,6 +34,8 @@ from custos.modules.pipelines.models import (
 from custos.ops.models import SystemSettings
 
 logger = logging.getLogger("custos.pipelines")
+# SEVERITY_RANK keyed by the stored values (results and segments hold plain strings).
+_SEVERITY_RANK: dict[str, int] = {level.value: rank for level, rank in SEVERITY_RANK.items()}
 
 
 def configuration_for(pipeline: Any) -> MonitoringConfiguration:
@@ -162,7 +164,7 @@ def _update_segment_risk(image: SatelliteImage, results: list[AnalysisResult], b
             if result.detected_location is None:
                 continue
             distance_m = line.distance(shape(result.detected_location)) * metres_per_degree
-            if distance_m <= buffer_m and SEVERITY_RANK[result.severity] > SEVERITY_RANK[worst]:
+            if distance_m <= buffer_m and _SEVERITY_RANK[result.severity] > _SEVERITY_RANK[worst]:
                 worst = result.severity
         if worst != segment.risk_level:
             segment.risk_level = worst

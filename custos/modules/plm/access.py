@@ -22,7 +22,7 @@ from custos.modules.plm.choices import Classification
 CLEARANCE_RANK = {"UNCLASSIFIED": 0, "CONFIDENTIAL": 1, "SECRET": 2, "TOP_SECRET": 3}
 # The clearance each classification needs; ITAR (a US person) and EAR99/CUI need no clearance above
 # UNCLASSIFIED.
-REQUIRED_RANK = {
+REQUIRED_RANK: dict[str, int] = {
     Classification.UNCLASSIFIED: 0,
     Classification.EAR99: 0,
     Classification.CUI: 0,

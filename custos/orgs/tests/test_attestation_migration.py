@@ -11,8 +11,18 @@ BEFORE = [("orgs", "0002_storage_used"), ("identity", "0003_purge_schedule")]
 AFTER = [("orgs", "0003_invitations_attestation"), ("identity", "0004_clearance_moves_to_memberships")]
 
 
+@pytest.fixture
+def migrated_back_afterwards():
+    """Going back to BEFORE also unapplies every migration that depends on it (other apps' tables): the
+    database is brought forward to every app's latest migration again for the tests that follow."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_global_values_are_copied_to_every_membership():
+def test_global_values_are_copied_to_every_membership(migrated_back_afterwards):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps

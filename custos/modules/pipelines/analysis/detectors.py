@@ -32,7 +32,13 @@ class DetectorInput:
         return all(name in self.bands for name in names)
 
     def previous_has(self, *names: str) -> bool:
-        return self.previous is not None and all(name in self.previous for name in names)
+        return self.previous_bands(*names) is not None
+
+    def previous_bands(self, *names: str) -> dict[str, np.ndarray] | None:
+        """The previous image if there is one and it has all ``names``, else None."""
+        if self.previous is not None and all(name in self.previous for name in names):
+            return self.previous
+        return None
 
 
 @dataclass(frozen=True)
@@ -90,10 +96,11 @@ def thermal_anomaly(data: DetectorInput) -> Candidates | None:
 
 def weather_damage(data: DetectorInput) -> Candidates | None:
     """New standing water: NDWI > 0 now where it was <= 0 on the previous image, a rise of >= 0.3."""
-    if not (data.has("green", "nir") and data.previous_has("green", "nir")):
+    previous = data.previous_bands("green", "nir")
+    if not data.has("green", "nir") or previous is None:
         return None
     now = indices.ndwi(data.bands["green"], data.bands["nir"])
-    before = indices.ndwi(data.previous["green"], data.previous["nir"])
+    before = indices.ndwi(previous["green"], previous["nir"])
     rise = now - before
     mask = (now > 0.0) & (before <= 0.0) & (rise >= 0.3)
     return Candidates(mask, rise / np.float32(0.3), "ndwi_change", rise)
@@ -102,10 +109,11 @@ def weather_damage(data: DetectorInput) -> Candidates | None:
 def construction_activity(data: DetectorInput) -> Candidates | None:
     """Newly exposed soil: bare-soil index >= 0.25 now, up by >= 0.2 since the previous image."""
     names = ("blue", "red", "nir", "swir16")
-    if not (data.has(*names) and data.previous_has(*names)):
+    previous = data.previous_bands(*names)
+    if not data.has(*names) or previous is None:
         return None
     now = indices.bare_soil_index(*(data.bands[name] for name in names))
-    before = indices.bare_soil_index(*(data.previous[name] for name in names))
+    before = indices.bare_soil_index(*(previous[name] for name in names))
     rise = now - before
     mask = (now >= 0.25) & (rise >= 0.2)
     return Candidates(mask, rise / np.float32(0.2), "bsi_change", rise)
@@ -142,10 +150,11 @@ FACILITY_RADIUS_PX = 8
 def equipment_damage(data: DetectorInput) -> Candidates | None:
     """Structural change at facility points: brightness changed by >= 0.1 within 8 pixels of a facility."""
     names = ("green", "red", "nir")
-    if not data.facilities or not data.has(*names) or not data.previous_has(*names):
+    previous = data.previous_bands(*names)
+    if not data.facilities or not data.has(*names) or previous is None:
         return None
     now = indices.brightness(*(data.bands[name] for name in names))
-    before = indices.brightness(*(data.previous[name] for name in names))
+    before = indices.brightness(*(previous[name] for name in names))
     change = np.abs(now - before)
     near = np.zeros(change.shape, dtype=bool)
     for row, col in data.facilities:

@@ -139,8 +139,8 @@ def synthetic_case(
         point, normal = _point_on_route(route, spots[order[slot % len(spots)]])
         radius = rng.uniform(3.0, 5.5, 2)
         offset = 0.0 if analysis_type == "corrosion_detection" else rng.uniform(-1, 1) * (buffer_px - 12)
-        center = point + normal * offset
-        center = (float(np.round(center[0])), float(np.round(center[1])))
+        shifted = point + normal * offset
+        center = (float(np.round(shifted[0])), float(np.round(shifted[1])))
         _inject(current, analysis_type, center, radius, rng)
         truths.append(Truth(analysis_type, center))
 
@@ -148,7 +148,7 @@ def synthetic_case(
     scene = Scene(current, transform, crs, pixel_size_m)
     previous = Scene(previous_bands, transform, crs, pixel_size_m)
     corridor = corridor_from_route(shape, [tuple(p) for p in route], pixel_size_m=pixel_size_m, buffer_m=buffer_m)
-    return SyntheticCase(scene, previous, corridor, [tuple(map(float, p)) for p in route], [facility], truths)
+    return SyntheticCase(scene, previous, corridor, [(float(p[0]), float(p[1])) for p in route], [facility], truths)
 
 
 def _inject(

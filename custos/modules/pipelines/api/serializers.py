@@ -106,8 +106,8 @@ class PipelineSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(GEOJSON)
     def get_bounds(self, obj: Pipeline) -> dict[str, Any] | None:
-        if obj.min_lon is None:
-            return None
+        if obj.min_lon is None or obj.min_lat is None or obj.max_lon is None or obj.max_lat is None:
+            return None  # the four are written together
         return to_geojson(bbox_polygon(obj.min_lon, obj.min_lat, obj.max_lon, obj.max_lat))
 
 
@@ -198,7 +198,7 @@ class SatelliteImageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SatelliteImage
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "pipeline",
             "image_date",

@@ -20,10 +20,10 @@ from custos.modules.pipelines.services.results import link_alert
 ALERT_FIELDS = {"alert_type": "alert_type", "priority": "severity", "message": "message", "recipients": "recipients"}
 
 
-def _source_of(ctx: WriteContext, data: dict[str, Any]) -> tuple[AnalysisResult | None, Pipeline | None]:
+def _source_of(ctx: WriteContext, data: dict[str, Any]) -> tuple[AnalysisResult | None, Pipeline]:
     """What the alert is about: a result, or a pipeline, of the caller's organization. One is required."""
     organization_id = ctx.organization_id
-    result = pipeline = None
+    result: AnalysisResult | None = None
     if data.get("analysis_result"):
         result = AnalysisResult.objects.filter(organization_id=organization_id, pk=data["analysis_result"]).first()
         if result is None:
@@ -32,11 +32,12 @@ def _source_of(ctx: WriteContext, data: dict[str, Any]) -> tuple[AnalysisResult 
             raise Conflict("An alert already exists for this result.")
         pipeline = result.satellite_image.pipeline
     elif data.get("pipeline"):
-        pipeline = Pipeline.objects.filter(organization_id=organization_id, pk=data["pipeline"]).first()
-        if pipeline is None:
+        found = Pipeline.objects.filter(organization_id=organization_id, pk=data["pipeline"]).first()
+        if found is None:
             raise ValidationFailed(
                 field_errors={"pipeline": [f'Invalid pk "{data["pipeline"]}" - object does not exist.']}
             )
+        pipeline = found
     else:
         raise ValidationFailed(
             field_errors={"non_field_errors": ["Name the alert's source: an analysis_result or a pipeline."]}

@@ -3,6 +3,7 @@ or a record of an image held elsewhere; analysis is always a Job, automatic or a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -31,11 +32,12 @@ def _bounds_from(data: dict[str, Any]) -> Any | None:
     if data.get("bounds") is not None:
         return geometry.parse_geometry(data["bounds"], field="bounds", kind="Polygon")
     flat = [data.get(f"bounds_{name}") for name in ("lon_min", "lat_min", "lon_max", "lat_max")]
-    if all(value is None for value in flat):
+    given = [value for value in flat if value is not None]
+    if not given:
         return None
-    if any(value is None for value in flat):
+    if len(given) != len(flat):
         raise ValidationFailed(field_errors={"bounds": ["bounds_lat_min/lat_max/lon_min/lon_max go together."]})
-    west, south, east, north = flat
+    west, south, east, north = given
     if not (west < east and south < north):
         raise ValidationFailed(field_errors={"bounds": ["The minimum must be below the maximum."]})
     return geometry.bbox_polygon(west, south, east, north)
@@ -144,12 +146,12 @@ def image_update(ctx: WriteContext, image: SatelliteImage, *, data: dict[str, An
 
 def image_delete(ctx: WriteContext, image: SatelliteImage) -> None:
     """The row, then (after commit) its files; the organization's storage count goes down with them."""
-    files = [f for f in (image.image_file, image.thumbnail) if f]
+    files = [(f.storage, f.name) for f in (image.image_file, image.thumbnail) if f.name]
     with transaction.atomic():
         audited_delete(ctx, image)
         release_image_storage(organization_id=image.organization_id, images=[image])
-    for stored in files:
-        transaction.on_commit(lambda stored=stored: stored.storage.delete(stored.name))
+    for storage, name in files:
+        transaction.on_commit(partial(storage.delete, name))
 
 
 def release_image_storage(*, organization_id: Any, images: list[Any]) -> None:

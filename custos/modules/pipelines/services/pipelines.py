@@ -28,13 +28,15 @@ def _route_from(data: dict[str, Any], current: Pipeline | None) -> tuple[LineStr
     if data.get("end_point") is not None:
         end = geometry.parse_geometry(data["end_point"], field="end_point", kind="Point")
     flat = [data.get(name) for name in ("start_lat", "start_lon", "end_lat", "end_lon")]
-    if any(value is not None for value in flat):
-        if any(value is None for value in flat):
+    given = [value for value in flat if value is not None]
+    if given:
+        if len(given) != len(flat):
             raise ValidationFailed(
                 field_errors={"non_field_errors": ["start_lat, start_lon, end_lat and end_lon go together."]}
             )
-        start = geometry.point(flat[1], flat[0], field="start_lat")
-        end = geometry.point(flat[3], flat[2], field="end_lat")
+        start_lat, start_lon, end_lat, end_lon = given
+        start = geometry.point(start_lon, start_lat, field="start_lat")
+        end = geometry.point(end_lon, end_lat, field="end_lat")
     if start is None and end is None:
         return None, False
     if current is not None:

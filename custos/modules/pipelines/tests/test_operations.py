@@ -10,6 +10,7 @@ import threading
 import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -115,7 +116,13 @@ def _single_band(scene, name: str) -> bytes:
     return buffer.getvalue()
 
 
+class StacServer(ThreadingHTTPServer):
+    server_address: tuple[str, int]  # an AF_INET server
+    searches: list[dict]
+
+
 class StacStandIn(BaseHTTPRequestHandler):
+    server: StacServer
     files: dict[str, bytes] = {}
     items: list[dict] = []
     ranges: list[str] = []
@@ -188,7 +195,7 @@ class StacStandIn(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stac(case):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), StacStandIn)
+    server = StacServer(("127.0.0.1", 0), StacStandIn)
     server.searches = []
     base = f"http://127.0.0.1:{server.server_address[1]}"
     names = ("blue", "green", "red", "nir", "swir16", "swir22")
@@ -198,7 +205,7 @@ def stac(case):
     ring = [[west, north], [east, north], [east, south], [west, south], [west, north]]
 
     def asset(name: str, common_name: str | None = None) -> dict:
-        body = {"href": f"{base}/cog/{name}.tif", "type": "image/tiff"}
+        body: dict[str, Any] = {"href": f"{base}/cog/{name}.tif", "type": "image/tiff"}
         if common_name:
             body["eo:bands"] = [{"name": name, "common_name": common_name}]
         return body

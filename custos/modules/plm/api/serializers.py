@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -238,7 +238,8 @@ class DesignBomSerializer(serializers.Serializer):
 
 class NodeSerializer(FieldSelectionMixin, serializers.ModelSerializer):
     design_asset = serializers.UUIDField(source="design_asset_id", read_only=True)
-    parent = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True)
+    # A declared field named like Field.parent: the serializer metaclass moves it to _declared_fields.
+    parent = serializers.UUIDField(source="parent_id", read_only=True, allow_null=True)  # type: ignore[assignment]
 
     class Meta:
         model = AssemblyNode
@@ -264,7 +265,7 @@ class NodeSerializer(FieldSelectionMixin, serializers.ModelSerializer):
 
 class NodeWriteSerializer(serializers.Serializer):
     design_asset = serializers.UUIDField()
-    parent = serializers.UUIDField(required=False, allow_null=True)
+    parent = serializers.UUIDField(required=False, allow_null=True)  # type: ignore[assignment]  # as above
     part_name = serializers.CharField(max_length=255)
     part_number = serializers.CharField(max_length=100, required=False, allow_blank=True)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
@@ -318,7 +319,8 @@ class ReviewSerializer(FieldSelectionMixin, serializers.ModelSerializer):
 
     @extend_schema_field(ReviewDecisionSerializer(many=True))
     def get_decisions(self, review: ReviewSession) -> list[dict[str, Any]]:
-        return ReviewDecisionSerializer(self._decisions(review), many=True).data
+        # many=True gives a ReturnList; the stubs type .data as a ReturnDict either way.
+        return cast(list[dict[str, Any]], ReviewDecisionSerializer(self._decisions(review), many=True).data)
 
 
 class ReviewWriteSerializer(serializers.Serializer):

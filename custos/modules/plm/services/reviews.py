@@ -87,7 +87,7 @@ def review_create(ctx: WriteContext, *, design_asset: DesignAsset, data: dict[st
 
 def review_update(ctx: WriteContext, review: ReviewSession, *, data: dict[str, Any]) -> ReviewSession:
     """Due date and notes; ``status: CANCELLED`` closes an open review (the design is READY again)."""
-    values = {name: data[name] for name in ("due_date", "notes") if name in data}
+    values: dict[str, Any] = {name: data[name] for name in ("due_date", "notes") if name in data}
     cancel = False
     if "status" in data and data["status"] != review.status:
         if data["status"] != ReviewStatus.CANCELLED:
@@ -99,7 +99,7 @@ def review_update(ctx: WriteContext, review: ReviewSession, *, data: dict[str, A
     with transaction.atomic():
         if "reviewers" in data and review.status in OPEN_REVIEW and not cancel:
             users = _reviewers(review.design_asset, data["reviewers"])
-            keep = {str(user.pk) for user in users}
+            keep = {user.pk for user in users}
             review.decisions.exclude(reviewer_id__in=keep).delete()
             have = {str(pk) for pk in review.decisions.values_list("reviewer_id", flat=True)}
             ReviewDecision.objects.bulk_create(
@@ -116,8 +116,9 @@ def _decide(
 ) -> ReviewSession:
     with transaction.atomic():
         review = ReviewSession.objects.select_for_update().select_related("design_asset").get(pk=review.pk)
-        mine = ReviewDecision.objects.filter(review=review, reviewer=ctx.user).first() if ctx.user else None
-        if mine is None:
+        user = ctx.user
+        mine = ReviewDecision.objects.filter(review=review, reviewer=user).first() if user else None
+        if user is None or mine is None:
             raise PermissionDenied(NOT_REVIEWER)
         if review.status not in OPEN_REVIEW:
             raise Conflict(f"This review is already {review.status}.", code="REVIEW_CLOSED")
@@ -129,7 +130,7 @@ def _decide(
             ctx,
             review,
             action="APPROVE" if decision == Decision.APPROVED else "REJECT",
-            changes={"reviewer": str(ctx.user.pk), "comments": comments, "reason": reason},
+            changes={"reviewer": str(user.pk), "comments": comments, "reason": reason},
             roles=None,
         )
         design = review.design_asset
