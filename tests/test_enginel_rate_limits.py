@@ -44,3 +44,18 @@ def test_another_dialect_is_not_counted(alice, client_for, monkeypatch):
     client = client_for(alice)
     assert [client.get("/api/pipelines/").status_code for _ in range(3)] == [200, 200, 200]
     assert "X-RateLimit-Limit" not in client.get("/api/pipelines/")
+
+
+def test_uploads_have_their_own_hourly_limit(alice, org_a, client_for, monkeypatch):
+    from custos.modules.plm.models import DesignAsset
+    from custos.modules.plm.tests.conftest import make_series
+
+    monkeypatch.setattr(throttles.EnginelUploadThrottle, "limit", lambda self: 1)
+    series = make_series(org_a, alice)
+    client = client_for(alice)
+    body = {"series": str(series.pk), "filename": "bracket.step"}
+    assert client.post("/api/designs/upload-url/", body, format="json").status_code == 201
+    refused = client.post("/api/designs/upload-url/", {**body, "filename": "second.step"}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (429, "RATE_LIMIT_EXCEEDED")
+    assert DesignAsset.objects.filter(series=series).count() == 1
+    assert client.get("/api/designs/").status_code == 200  # reading is not an upload

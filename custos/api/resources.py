@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -106,6 +107,21 @@ class ResourcePermission(BasePermission):
         return role_of(user=request.user, organization=obj.organization_id) in roles
 
 
+def _document_writes(cls: type[TenantResource]) -> None:
+    """The schema of the writes: the input serializer in, the output serializer out (201 on create).
+    An ``extend_schema_view`` on the class itself is applied afterwards and wins."""
+    output = cls.__dict__.get("serializer_class") or getattr(cls, "serializer_class", None)
+    create_input = cls.input_serializer_class
+    if output is None or create_input is None:
+        return
+    update_input = cls.update_serializer_class or create_input
+    extend_schema_view(
+        create=extend_schema(request=create_input, responses={201: output}),
+        update=extend_schema(request=update_input, responses=output),
+        partial_update=extend_schema(request=update_input, responses=output),
+    )(cls)
+
+
 class TenantResource(
     DialectMixin,
     mixins.ListModelMixin,
@@ -118,6 +134,7 @@ class TenantResource(
     """A REST resource over an organization-owned model (see the module docstring)."""
 
     input_serializer_class: ClassVar[type | None] = None
+    update_serializer_class: ClassVar[type | None] = None  # input of updates, when it differs from create's
     writes: ClassVar[Writes] = Writes()
     parent: ClassVar[Parent | None] = None
     roles: ClassVar[dict[str, Collection[str] | None]] = {}
@@ -139,6 +156,7 @@ class TenantResource(
             if cls.writes.delete is not None:
                 offered.add("delete")
             cls.http_method_names = [m for m in viewsets.GenericViewSet.http_method_names if m in offered]
+        _document_writes(cls)
 
     # --- scoping (final) ----------------------------------------------------------------------
 
@@ -216,6 +234,8 @@ class TenantResource(
     # --- input and presentation ---------------------------------------------------------------
 
     def get_serializer_class(self) -> Any:
+        if self.action in {"update", "partial_update"} and self.update_serializer_class is not None:
+            return self.update_serializer_class
         if self.action in {"create", "update", "partial_update"} and self.input_serializer_class is not None:
             return self.input_serializer_class
         return super().get_serializer_class()
@@ -252,7 +272,7 @@ class TenantResource(
         if service is None:
             return self.http_method_not_allowed(request)
         instance = self.get_object()
-        data = self.valid_input(partial=kwargs.pop("partial", False))
+        data = self.valid_input(self.update_serializer_class, partial=kwargs.pop("partial", False))
         self.keep_parent(data, instance)
         instance = service(self.ctx.within(instance.organization_id), instance, data=data)
         return self.present(instance, message="Updated")

@@ -36,15 +36,6 @@ from custos.modules.pipelines.models import (
 )
 
 
-def _write_schema(write: type, read: type) -> dict[str, Any]:
-    return {
-        "create": extend_schema(request=write, responses={201: read}),
-        "update": extend_schema(request=write, responses=read),
-        "partial_update": extend_schema(request=write, responses=read),
-    }
-
-
-@extend_schema_view(**_write_schema(s.PipelineWriteSerializer, s.PipelineSerializer))
 class PipelineViewSet(TenantResource):
     dialect = "pipeline"
     queryset = Pipeline.objects.annotate(segment_count=Count("segments"))
@@ -91,7 +82,6 @@ class PipelineViewSet(TenantResource):
         return Response(selectors.analysis_summary(pipeline=self.get_object()))
 
 
-@extend_schema_view(**_write_schema(s.SegmentWriteSerializer, s.SegmentSerializer))
 class SegmentViewSet(TenantResource):
     dialect = "pipeline"
     queryset = PipelineSegment.objects.select_related("pipeline")
@@ -111,7 +101,6 @@ class SegmentViewSet(TenantResource):
         return self.present(services.segment_mark_monitored(self.ctx.within(segment.organization_id), segment))
 
 
-@extend_schema_view(**_write_schema(s.ConfigurationWriteSerializer, s.ConfigurationSerializer))
 class ConfigurationViewSet(TenantResource):
     dialect = "pipeline"
     queryset = MonitoringConfiguration.objects.select_related("pipeline")
@@ -163,7 +152,6 @@ class SatelliteImageViewSet(TenantResource):
         return self.get_paginated_response(s.AnalysisResultSerializer(page, many=True).data)
 
 
-@extend_schema_view(**_write_schema(s.AnalysisResultWriteSerializer, s.AnalysisResultSerializer))
 class AnalysisResultViewSet(TenantResource):
     dialect = "pipeline"
     queryset = AnalysisResult.objects.select_related("satellite_image__pipeline")
@@ -216,7 +204,6 @@ _PRIORITY_RANK = Case(
 )
 
 
-@extend_schema_view(**_write_schema(s.PipelineAlertWriteSerializer, s.PipelineAlertSerializer))
 class PipelineAlertViewSet(TenantResource):
     """``/api/alerts/``: the pipeline document's monitoring alerts (the shared alert table, source pipeline)."""
 

@@ -32,14 +32,6 @@ from custos.modules.plm.models import AssemblyNode, DesignAsset, DesignSeries, M
 CONTENT_TYPES = {"STEP": "application/step", "IGES": "model/iges", "STL": "model/stl", "OBJ": "model/obj"}
 
 
-def _write_schema(write: type, read: type) -> dict[str, Any]:
-    return {
-        "create": extend_schema(request=write, responses={201: read}),
-        "update": extend_schema(request=write, responses=read),
-        "partial_update": extend_schema(request=write, responses=read),
-    }
-
-
 if TYPE_CHECKING:
     _ExportControlledBase = TenantResource  # the mixin is only ever combined with TenantResource
 else:
@@ -89,7 +81,6 @@ class ExportControlled(_ExportControlledBase):
 # --- series -----------------------------------------------------------------------------------
 
 
-@extend_schema_view(**_write_schema(s.SeriesWriteSerializer, s.SeriesSerializer))
 class SeriesViewSet(ExportControlled, TenantResource):
     dialect = "enginel"
     queryset = DesignSeries.objects.select_related("organization", "created_by")
@@ -159,19 +150,9 @@ class DesignViewSet(ExportControlled, TenantResource):
     design_path = ""
     parent = Parent("series", DesignSeries)
     writes = Writes(create=services.design_upload, update=services.design_update, delete=services.design_delete)
+    update_serializer_class = s.DesignUpdateSerializer
     roles: ClassVar[dict[str, Any]] = {"upload_url": None, "approve": None, "convert_units": None}
-
-    def get_serializer_class(self) -> Any:
-        if self.action in {"update", "partial_update"}:
-            return s.DesignUpdateSerializer
-        return super().get_serializer_class()
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        instance = self.get_object()
-        data = self.valid_input(s.DesignUpdateSerializer, partial=kwargs.pop("partial", False))
-        self.keep_parent(data, instance)
-        instance = services.design_update(self.ctx.within(instance.organization_id), instance, data=data)
-        return self.present(instance)
+    upload_actions = ("create", "upload_url")  # the enginel document's 50 uploads an hour
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # ``?format=csv`` of the BOM names the export format, not a DRF renderer.
@@ -357,7 +338,6 @@ class DesignUploadView(DialectAPIView):
 # --- BOM nodes --------------------------------------------------------------------------------
 
 
-@extend_schema_view(**_write_schema(s.NodeWriteSerializer, s.NodeSerializer))
 class AssemblyNodeViewSet(ExportControlled, TenantResource):
     dialect = "enginel"
     queryset = AssemblyNode.objects.select_related("design_asset__series")
@@ -375,7 +355,6 @@ class AssemblyNodeViewSet(ExportControlled, TenantResource):
 # --- reviews ----------------------------------------------------------------------------------
 
 
-@extend_schema_view(**_write_schema(s.ReviewWriteSerializer, s.ReviewSerializer))
 class ReviewViewSet(ExportControlled, TenantResource):
     dialect = "enginel"
     queryset = ReviewSession.objects.select_related("design_asset__series").prefetch_related("decisions__reviewer")
@@ -415,7 +394,6 @@ class ReviewViewSet(ExportControlled, TenantResource):
 # --- markups ----------------------------------------------------------------------------------
 
 
-@extend_schema_view(**_write_schema(s.MarkupWriteSerializer, s.MarkupSerializer))
 class MarkupViewSet(ExportControlled, TenantResource):
     dialect = "enginel"
     queryset = Markup.objects.select_related("design_asset__series", "author")
