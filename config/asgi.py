@@ -67,7 +67,8 @@ async def _websocket(scope, receive, send):
 
 _router = ProtocolTypeRouter(
     {
-        "http": WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS),
+        # The handler's HttpResponse is the iterable of bytes WSGI wants; the stubs do not declare it one.
+        "http": WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS),  # type: ignore[arg-type]
         "websocket": _websocket,
     }
 )

@@ -11,7 +11,7 @@ from tests.dialect_urls import DIALECT_NAMES
 from tests.dialect_urls import urlpatterns as dialect_patterns
 
 
-def crash_view(dialect_name: str) -> type:
+def crash_view(dialect_name: str) -> type[DialectAPIView]:
     class Crash(DialectAPIView):
         dialect = dialect_name
         permission_classes = (AllowAny,)

@@ -67,7 +67,9 @@ class Server:
 def _admin_login(base: str, email: str, password: str) -> httpx.Response:
     with httpx.Client(base_url=base, follow_redirects=False, timeout=10) as client:
         page = client.get("/admin/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert found is not None, "no CSRF token on the admin login page"
+        token = found.group(1)
         return client.post(
             "/admin/login/?next=/admin/",
             data={"csrfmiddlewaretoken": token, "username": email, "password": password, "next": "/admin/"},

@@ -89,6 +89,7 @@ def alert_acknowledge(ctx: WriteContext, alert: Alert, *, roles: Collection[str]
         raise Conflict("A resolved alert cannot be acknowledged.")
     if alert.status == AlertStatus.ACKNOWLEDGED:
         return alert
+    acknowledged_at = timezone.now()
     with transaction.atomic():
         audited_update(
             ctx,
@@ -96,7 +97,7 @@ def alert_acknowledge(ctx: WriteContext, alert: Alert, *, roles: Collection[str]
             values={
                 "status": AlertStatus.ACKNOWLEDGED,
                 "acknowledged_by": ctx.user,
-                "acknowledged_at": timezone.now(),
+                "acknowledged_at": acknowledged_at,
             },
             action="ACKNOWLEDGE",
             roles=roles,
@@ -109,7 +110,7 @@ def alert_acknowledge(ctx: WriteContext, alert: Alert, *, roles: Collection[str]
             payload={
                 "alertId": str(alert.pk),
                 "acknowledgedBy": getattr(ctx.user, "email", None),
-                "timestamp": alert.acknowledged_at.isoformat(),
+                "timestamp": acknowledged_at.isoformat(),
             },
         )
     return alert

@@ -148,11 +148,13 @@ def normalise(exc: Exception) -> ApiError | None:
         return _validation(exc.detail)
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(int(exc.wait))
-        extra["retry_after"] = int(exc.wait)
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        headers["Retry-After"] = str(int(wait))
+        extra["retry_after"] = int(wait)
     detail = exc.detail
     if isinstance(detail, dict):  # e.g. simplejwt's {"detail", "code", "messages"}
         message = str(detail.get("detail", next(iter(detail.values()), "")))

@@ -23,7 +23,8 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
+        # An ad-hoc attribute (read by the error recorder and the views), which HttpRequest does not declare.
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         try:
             response = self.get_response(request)

@@ -10,9 +10,9 @@ in another form (``/api/alerts`` of twin vs ``/api/alerts/`` of pipeline) is reg
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from django.urls import URLPattern, path, re_path
+from django.urls import URLPattern, URLResolver, path, re_path
 from rest_framework.routers import SimpleRouter
 
 ALT_SUFFIX = "--alt"
@@ -67,9 +67,10 @@ class DialectRouter(SimpleRouter):
                 routes.append(route._replace(url=underscored, name=f"{route.name}{UNDERSCORE_SUFFIX}"))
         return routes
 
-    def get_urls(self) -> list[URLPattern]:
-        urls = []
-        for pattern in super().get_urls():
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        urls: list[URLPattern | URLResolver] = []
+        # SimpleRouter builds only re_path() patterns (no include()), so each one is a URLPattern.
+        for pattern in cast("list[URLPattern]", super().get_urls()):
             urls.append(pattern)
             regex = str(pattern.pattern)
             urls.append(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rest_framework.serializers import Serializer
+
+    _SerializerBase = Serializer
+else:
+    _SerializerBase = object
 
 
-class FieldSelectionMixin:
+class FieldSelectionMixin(_SerializerBase):  # mixed into a Serializer (the type checker's view of it)
     """Trims the output to ``?fields=a,b`` when the view's dialect offers field selection (enginel)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -17,6 +17,10 @@ from custos.api.conventions import get_dialect
 class DialectMixin:
     dialect: ClassVar[str] = "pipeline"
     field_selection: ClassVar[bool] = False
+    # Set by __init_subclass__ (declared here for the type checker only).
+    schema: ClassVar[Any]
+    throttle_classes: Any
+    _dialect_auto: ClassVar[frozenset[str]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

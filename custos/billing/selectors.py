@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -39,7 +40,8 @@ def billing_products() -> dict[str, Product]:
             price=str(spec.get("price") or ""),
             interval=str(spec.get("interval") or ""),
         )
-        for key, spec in settings.BILLING_PRODUCTS.items()
+        # The settings mix str and int values (inferred as ``object``); each is converted above.
+        for key, spec in cast("dict[str, dict[str, Any]]", settings.BILLING_PRODUCTS).items()
     }
 
 
@@ -49,17 +51,19 @@ def billing_product_for_price(*, price_id: str) -> Product | None:
     return next((product for product in billing_products().values() if product.price == price_id), None)
 
 
-def credits_balance_get(*, user_id: object) -> int:
+# ``user_id`` below: a user's primary key, as the views hold it (``request.user.pk``, which the stubs type
+# ``UUID | None`` since DRF's user may be anonymous).
+def credits_balance_get(*, user_id: Any) -> int:
     """The balance as stored now (not the possibly stale ``request.user.credits``)."""
     return get_user_model().objects.values_list("credits", flat=True).get(pk=user_id)
 
 
-def credit_entries_for_user(*, user_id: object) -> QuerySet[CreditEntry]:
+def credit_entries_for_user(*, user_id: Any) -> QuerySet[CreditEntry]:
     """One user's ledger, newest first. There is no way to ask for anyone else's."""
     return CreditEntry.objects.filter(user_id=user_id).order_by("-sequence")
 
 
-def subscription_current_for_user(*, user_id: object) -> Subscription | None:
+def subscription_current_for_user(*, user_id: Any) -> Subscription | None:
     """The subscription in force (else the most recent one), or ``None``."""
     subscriptions = Subscription.objects.filter(user_id=user_id)
     return (

@@ -39,7 +39,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         )
         self.user = await sync_to_async(user_for_token)(token=token)
         self.topics: dict[str, list[str]] = {}
-        self.recent: deque[str] = deque(maxlen=256)
+        self.recent: deque[str | None] = deque(maxlen=256)
         await self.accept()
         if self.user is None:
             await self.send_json({"type": "auth_failed", "message": "A valid access token is required."})

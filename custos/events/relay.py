@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -34,7 +35,7 @@ def _latest_id() -> int:
     return EventRelay.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def _rows_after(last_id: int, prune: bool) -> list[dict[str, Any]]:
+def _rows_after(last_id: int, prune: bool) -> list[Mapping[str, Any]]:
     if prune:
         EventRelay.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
     return list(

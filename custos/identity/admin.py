@@ -10,7 +10,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "username", "is_staff", "is_active", "email_confirmed")
     search_fields = ("email", "username", "first_name", "last_name")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (
             "Custos",
             {

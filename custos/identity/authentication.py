@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -28,6 +28,9 @@ from custos.kernel.context import client_ip
 from custos.kernel.errors import DomainError
 from custos.kernel.errors import PermissionDenied as DomainPermissionDenied
 
+if TYPE_CHECKING:
+    from custos.identity.models import User
+
 ACCESS_COOKIE = "access_token_cookie"
 REFRESH_COOKIE = "refresh_token_cookie"
 CSRF_COOKIE = "csrf_access_token"
@@ -39,7 +42,8 @@ class CustosJWTAuthentication(JWTAuthentication):
     """Bearer/Token access tokens whose session, version and user are all still valid."""
 
     def get_user(self, validated_token: Any) -> Any:
-        user = super().get_user(validated_token)  # missing or inactive user: 401
+        # missing or inactive user: 401. simplejwt types it as AbstractBaseUser; AUTH_USER_MODEL is ours.
+        user = cast("User", super().get_user(validated_token))
         if validated_token.get(VERSION_CLAIM, 0) != user.token_version:
             raise InvalidToken({"detail": "Token has been revoked.", "code": "token_not_valid"})
         session_id = validated_token.get(SESSION_CLAIM)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -15,7 +15,8 @@ class CustosUserManager(UserManager):
             raise ValueError("An e-mail address is required")
         email = self.normalize_email(email).lower()
         username = username or email.split("@", 1)[0]
-        return super()._create_user(username, email, password, **extra)
+        # Django's private UserManager._create_user, which the stubs do not declare.
+        return super()._create_user(username, email, password, **extra)  # type: ignore[misc]
 
     def create_user(self, username=None, email=None, password=None, **extra):
         return super().create_user(username, email, password, **extra)
@@ -23,7 +24,7 @@ class CustosUserManager(UserManager):
     def create_superuser(self, username=None, email=None, password=None, **extra):
         return super().create_superuser(username, email, password, **extra)
 
-    def get_by_natural_key(self, username: str):
+    def get_by_natural_key(self, username: str | None):
         return self.get(email__iexact=username)
 
 
@@ -56,7 +57,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["username"]
 
-    objects = CustosUserManager()
+    objects: ClassVar[CustosUserManager] = CustosUserManager()
 
     class Meta:
         ordering = ("email",)

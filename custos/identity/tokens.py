@@ -68,7 +68,8 @@ def new_refresh_token(*, user: Any, session_id: str) -> RefreshToken:
 def decode(raw: str) -> dict[str, Any]:
     """The verified claims of a token (signature, algorithm, issuer, audience, expiry), else ``TokenInvalid``."""
     try:
-        return token_backend.decode(raw, verify=True)
+        # simplejwt annotates the encoded JWT string as its ``Token`` class.
+        return token_backend.decode(raw, verify=True)  # type: ignore[arg-type]
     except (TokenBackendError, TypeError, ValueError):
         raise TokenInvalid() from None
 

@@ -83,7 +83,9 @@ class Channel(kombu_sqla.Channel):
 
     # --- leases -----------------------------------------------------------------------------------
 
-    def _get(self, queue: str) -> dict[str, Any]:
+    # kombu's SQLAlchemy Channel (the real base) defines ``_get(self, queue)``; the typed signature is
+    # the abstract virtual channel's.
+    def _get(self, queue: str) -> dict[str, Any]:  # type: ignore[override]
         obj = self._get_or_create(queue)
         if self.session.bind.name == "sqlite":
             self.session.execute(text("BEGIN IMMEDIATE TRANSACTION"))
@@ -205,14 +207,17 @@ class Transport(kombu_sqla.Transport):
     def wake_up(self) -> None:
         self._wakeup.set()
 
-    def drain_events(self, connection: Any, timeout: float | None = None) -> None:
+    # The virtual Transport (the real base) defines ``drain_events(self, connection, timeout=None)``;
+    # the typed signature is the abstract base Transport's ``**kwargs``.
+    def drain_events(self, connection: Any, timeout: float | None = None) -> None:  # type: ignore[override]
         started = time.monotonic()
         interval = self.polling_interval
         if timeout and interval and interval > timeout:
             interval = timeout
         while True:
             try:
-                self.cycle.get(self._deliver, timeout=timeout)
+                # kombu declares ``cycle = None`` on the class; its __init__ sets the FairCycle.
+                self.cycle.get(self._deliver, timeout=timeout)  # type: ignore[attr-defined]
                 return
             except Empty:
                 if timeout is not None and time.monotonic() - started >= timeout:

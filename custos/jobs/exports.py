@@ -67,11 +67,12 @@ def health_report(*, job: Job, days: int) -> dict[str, Any]:
     )
     finished = totals["success"] + totals["failure"]
     checks = {"database": check_database(), "cache": check_cache(), "queue": check_queue()}
+    organization = job.organization if job.organization_id else None
     return {
         "report": "health",
         "generated_at": timezone.now().isoformat(),
-        "organization": {"id": str(job.organization_id), "name": job.organization.name}
-        if job.organization_id
+        "organization": {"id": str(job.organization_id), "name": organization.name}
+        if organization is not None
         else None,
         "period_days": days,
         "checks": {name: {"ok": r.ok, "detail": r.detail, "latency_ms": r.latency_ms} for name, r in checks.items()},

@@ -29,7 +29,8 @@ RUNNING = frozenset({JobStatus.STARTED, JobStatus.PROGRESS, JobStatus.RETRY})
 
 class Job(OrgOwnedModel):
     # Personal jobs of users without an organization have none; they are visible to their owner only.
-    organization = models.ForeignKey(
+    # (Django allows a concrete model to redefine an inherited abstract field; here it becomes nullable.)
+    organization = models.ForeignKey(  # type: ignore[assignment]
         "orgs.Organization", on_delete=models.CASCADE, related_name="+", null=True, blank=True
     )
     owner = models.ForeignKey(

@@ -60,7 +60,7 @@ def _record_error(request: HttpRequest, response: HttpResponse, route: str, ms: 
         exception_type = f"{exc_type.__module__}.{exc_type.__qualname__}"
         message = str(exc)[:2000]
         trace = "".join(traceback.format_exception(exc_type, exc, tb))[-8000:]
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     try:
         from custos.ops.models import ErrorEvent
 
@@ -104,7 +104,8 @@ class RequestMetricsMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        request._custos_exception = sys.exc_info()
+        # An ad-hoc attribute (read back by ``_record_error``), which HttpRequest does not declare.
+        request._custos_exception = sys.exc_info()  # type: ignore[attr-defined]
         return None
 
 
@@ -136,7 +137,7 @@ def metrics_allowed(request: HttpRequest) -> bool:
     if not address:
         return False
     ip = ipaddress.ip_address(address)
-    if getattr(ip, "ipv4_mapped", None) is not None:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return any(ip.version == network.version and ip in network for network in _allowed_networks())
 

@@ -165,7 +165,9 @@ class WorkerSupervisor:
                     self.process = None
                 self._say(f"custos: could not restart the embedded job worker: {exc}")
                 continue
-            self._say(f"custos: embedded job worker restarted (pid {self.process.pid})", warning=False)
+            restarted = self.process
+            assert restarted is not None  # set by _spawn (or, when stopping, still the exited one)
+            self._say(f"custos: embedded job worker restarted (pid {restarted.pid})", warning=False)
 
     # --- shared state ----------------------------------------------------------------------------
 

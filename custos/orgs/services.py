@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from custos.audit.writes import audited_create, audited_update
-from custos.identity.models import ClearanceLevel
+from custos.identity.models import ClearanceLevel, User
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationFailed
 from custos.orgs import emails
@@ -125,7 +125,9 @@ def organization_create(ctx: WriteContext, *, data: dict[str, Any]) -> Organizat
         "max_storage_gb": data.get("max_storage_gb", default_gb),
     }
     if not _is_staff(ctx):
-        starter = dict(zip(("max_users", "max_storage_gb"), TIER_LIMITS[SubscriptionTier.STARTER], strict=True))
+        starter: dict[str, Any] = dict(
+            zip(("max_users", "max_storage_gb"), TIER_LIMITS[SubscriptionTier.STARTER], strict=True)
+        )
         starter["subscription_tier"] = SubscriptionTier.STARTER
         if subscription != starter:
             raise PermissionDenied(
@@ -139,7 +141,8 @@ def organization_create(ctx: WriteContext, *, data: dict[str, Any]) -> Organizat
     with transaction.atomic():
         organization = audited_create(ctx, Organization, values=fields, roles=None)
         Membership.objects.create(organization=organization, user=ctx.user, role=Role.OWNER)
-    organization.member_count = 1
+    # The count the selectors annotate (``member_count``), which the serializer reads when present.
+    organization.member_count = 1  # type: ignore[attr-defined]
     return organization
 
 
@@ -307,16 +310,22 @@ def invitation_create(
     return invitation
 
 
+def _invitee(ctx: WriteContext) -> User:
+    """The caller answering an invitation (a login is required)."""
+    if ctx.user is None:
+        raise PermissionDenied("Log in to answer an invitation.")
+    return ctx.user
+
+
 def _invitation_of_invitee(ctx: WriteContext, *, invitation_id: Any = None, token: str | None = None) -> Invitation:
     """The invitation the caller names (by id, or by the mailed token), locked; 404 unless it is addressed
     to the caller (nothing about other people's invitations is confirmed). A token stops working once
     its invitation is no longer pending; an id answers 409 then."""
-    if ctx.user is None:
-        raise PermissionDenied("Log in to answer an invitation.")
+    user = _invitee(ctx)
     if token is not None:
-        rows = invitations_addressed_to(user=ctx.user, by_token=True).filter(token_hash=_token_hash(token))
+        rows = invitations_addressed_to(user=user, by_token=True).filter(token_hash=_token_hash(token))
     else:
-        rows = invitations_addressed_to(user=ctx.user).filter(pk=invitation_id)
+        rows = invitations_addressed_to(user=user).filter(pk=invitation_id)
     invitation = Invitation.objects.select_for_update().filter(pk__in=rows.values("pk")).first()
     if invitation is None or (token is not None and invitation.status != InvitationStatus.PENDING):
         raise NotFound("Invitation not found.")
@@ -331,21 +340,22 @@ def invitation_accept(ctx: WriteContext, *, invitation_id: Any = None, token: st
     """The invitee (``ctx.user``) accepts: they become a member with the invited role (unattested)."""
     with transaction.atomic():
         invitation = _invitation_of_invitee(ctx, invitation_id=invitation_id, token=token)
+        user = _invitee(ctx)
         locked = Organization.objects.select_for_update().get(pk=invitation.organization_id)
-        if Membership.objects.filter(organization=locked, user=ctx.user).exists():
+        if Membership.objects.filter(organization=locked, user=user).exists():
             raise Conflict("You are already a member of this organization.")
         organization_check_users(locked, 0)  # the invitation already holds its seat
-        membership = Membership.objects.create(organization=locked, user=ctx.user, role=invitation.role)
+        membership = Membership.objects.create(organization=locked, user=user, role=invitation.role)
         audited_update(
             ctx.within(locked.pk),
             invitation,
-            values={"accepted_at": timezone.now(), "invitee": ctx.user},
+            values={"accepted_at": timezone.now(), "invitee": user},
             action="ACCEPT",
             roles=None,
             extra_changes={"membership": str(membership.pk)},
         )
-    if hasattr(ctx.user, "_custos_org_ids"):
-        del ctx.user._custos_org_ids
+    if hasattr(user, "_custos_org_ids"):
+        del user._custos_org_ids
     return membership
 
 

@@ -17,7 +17,7 @@ from custos.audit.models import AuditLog
 from custos.audit.vocabulary import action_display, present
 
 
-def _presented(serializer: serializers.Serializer, obj: AuditLog, dialect: str) -> tuple[str, str]:
+def _presented(serializer: object, obj: AuditLog, dialect: str) -> tuple[str, str]:
     """(action, resource_type) of ``obj`` in ``dialect`` (computed once per row)."""
     cache: dict[Any, tuple[str, str]] = serializer.__dict__.setdefault("_presented_rows", {})
     key = (obj.pk, dialect)

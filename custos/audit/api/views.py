@@ -112,7 +112,7 @@ class AuditLogViewSet(AuditViewSetBase):
         audit_export_record(
             WriteContext.from_request(request),
             export_format=export_format,
-            filters=dict(request.query_params.items()),
+            filters=request.query_params.dict(),
             truncated=truncated,
         )
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -199,7 +199,8 @@ class EmailConfirmationRequestView(DialectGenericView):
     @extend_schema(responses={200: DetailSerializer})
     def post(self, request: Any) -> Response:
         form = self.get_serializer(data=request.data)
-        form.context["allow_missing"] = request.user.is_authenticated
+        # ``context`` is the serializer's own dict (the stubs type it read-only).
+        cast("dict[str, Any]", form.context)["allow_missing"] = request.user.is_authenticated
         form.is_valid(raise_exception=True)
         email = form.validated_data["email"] or request.user.email
         services.email_confirmation_request(WriteContext.from_request(request), email=email)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
@@ -30,7 +30,8 @@ class PublicFormView(DialectGenericView):
 
     def form(self, request: Any, **context: Any) -> dict[str, Any]:
         form = self.get_serializer(data=request.data)
-        form.context.update(context)
+        # ``context`` is the serializer's own dict (the stubs type it read-only).
+        cast("dict[str, Any]", form.context).update(context)
         form.is_valid(raise_exception=True)
         return form.validated_data
 
@@ -90,18 +91,28 @@ def auth_type(request: Any) -> str:
 
 def set_auth_cookies(response: Response, pair: TokenPair, request: Any) -> None:
     secure = request.is_secure() or settings.SESSION_COOKIE_SECURE
-    common = {"samesite": "Lax", "secure": secure}
-    response.set_cookie(ACCESS_COOKIE, pair.access, max_age=pair.expires_in, httponly=True, path="/", **common)
+    response.set_cookie(
+        ACCESS_COOKIE, pair.access, max_age=pair.expires_in, httponly=True, path="/", samesite="Lax", secure=secure
+    )
     response.set_cookie(
         REFRESH_COOKIE,
         pair.refresh,
         max_age=pair.refresh_expires_in,
         httponly=True,
         path=REFRESH_COOKIE_PATH,
-        **common,
+        samesite="Lax",
+        secure=secure,
     )
     # Readable by the page's script, which echoes it in X-CSRF-TOKEN (double submit).
-    response.set_cookie(CSRF_COOKIE, pair.csrf, max_age=pair.refresh_expires_in, httponly=False, path="/", **common)
+    response.set_cookie(
+        CSRF_COOKIE,
+        pair.csrf,
+        max_age=pair.refresh_expires_in,
+        httponly=False,
+        path="/",
+        samesite="Lax",
+        secure=secure,
+    )
 
 
 def clear_auth_cookies(response: Response) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -45,7 +45,8 @@ class AttestationFieldsMixin(serializers.Serializer):
     security_clearance_level = serializers.SerializerMethodField()
 
     def _attestation(self, user: Any) -> Attestation | None:
-        cache = self.context.setdefault("_attestations", {})
+        # ``context`` is the serializer's own dict (the stubs type it read-only).
+        cache = cast("dict[str, Any]", self.context).setdefault("_attestations", {})
         if user.pk not in cache:
             memberships = getattr(user, ACTIVE_MEMBERSHIPS, None)
             if memberships is None:
@@ -186,7 +187,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "name",
             "key_masked",

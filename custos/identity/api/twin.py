@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -43,6 +43,9 @@ from custos.identity.errors import TokenInvalid
 from custos.identity.throttles import LoginThrottle, RefreshThrottle, RegisterThrottle
 from custos.kernel.context import WriteContext
 from custos.orgs.selectors import platform_role
+
+if TYPE_CHECKING:
+    from custos.identity.models import User
 
 
 def union_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -143,7 +146,10 @@ class SharedLogoutView(SharedRouteMixin, DialectGenericView):
             if found is not None:
                 user, token = found
                 request.auth = token
-                services.session_logout(replace(ctx, user=user), session_id=current_session_id(request) or "")
+                # simplejwt types the user as AbstractBaseUser; AUTH_USER_MODEL is ours.
+                services.session_logout(
+                    replace(ctx, user=cast("User", user)), session_id=current_session_id(request) or ""
+                )
             elif cookie:
                 with contextlib.suppress(TokenInvalid):  # a stale cookie: nothing left to revoke
                     services.session_logout(ctx, raw_refresh=cookie)

@@ -225,9 +225,10 @@ def user_create(ctx: WriteContext, *, data: dict[str, Any], organization: Organi
 
 def user_set_active(ctx: WriteContext, *, target: Any, active: bool) -> Any:
     """Activate or deactivate an account (staff; never one's own; a superuser only by a superuser)."""
-    if not is_staff(ctx):
+    user = ctx.user
+    if not is_staff(ctx) or user is None:  # (a staff context always has a user)
         raise PermissionDenied("Only staff may activate or deactivate users.")
-    if target.pk == ctx.user.pk:
+    if target.pk == user.pk:
         raise PermissionDenied("You cannot change the activity of your own account.")
     _require_superuser_for(ctx, target)
     action = "ACTIVATE" if active else "DEACTIVATE"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -135,7 +135,8 @@ def session_refresh(ctx: WriteContext, *, raw_refresh: str, csrf: str | None = N
         )
         OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=jti).values_list("pk", flat=True).first()
         rotated = BlacklistedToken.objects.filter(token__jti=jti).first()
-        user = User.objects.filter(pk=claims.get("user_id"), is_active=True).first()
+        user_id: Any = claims.get("user_id")  # whatever the (verified) token carries
+        user = User.objects.filter(pk=user_id, is_active=True).first()
         if rotated is not None:
             _reused(ctx, session, rotated)
             refused = REUSED
@@ -143,8 +144,10 @@ def session_refresh(ctx: WriteContext, *, raw_refresh: str, csrf: str | None = N
             refused = TokenInvalid.default_message
         else:
             try:
-                refresh = RefreshToken(raw_refresh)
-                presented, _ = refresh.outstand()
+                # simplejwt annotates the encoded JWT string as its ``Token`` class, and ``outstand()`` as an
+                # OutstandingToken, while the blacklist app's returns ``get_or_create``'s (row, created).
+                refresh = RefreshToken(raw_refresh)  # type: ignore[arg-type]
+                presented, _ = cast("tuple[OutstandingToken, bool]", refresh.outstand())
                 with transaction.atomic():
                     BlacklistedToken.objects.create(token=presented)
             except (IntegrityError, TokenError):
@@ -184,7 +187,8 @@ def session_logout(ctx: WriteContext, *, raw_refresh: str = "", session_id: str 
             raise TokenInvalid()
         session_id = session_id or str(claims.get(SESSION_CLAIM, ""))
         outstanding = OutstandingToken.objects.filter(jti=claims.get("jti")).first()
-        user = user or User.objects.filter(pk=claims.get("user_id")).first()
+        claimed_user_id: Any = claims.get("user_id")
+        user = user or User.objects.filter(pk=claimed_user_id).first()
     if user is None and not session_id:
         return
     with transaction.atomic():

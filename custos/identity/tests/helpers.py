@@ -25,7 +25,7 @@ def actions() -> list[str]:
 
 
 def sign(claims: dict[str, Any], *, key: str | None = None, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, key or settings.SIMPLE_JWT["SIGNING_KEY"], algorithm=algorithm)
+    return jwt.encode(claims, key or str(settings.SIMPLE_JWT["SIGNING_KEY"]), algorithm=algorithm)
 
 
 def access_claims(user: Any, **overrides: Any) -> dict[str, Any]:
@@ -68,7 +68,10 @@ def png_bytes(size: tuple[int, int] = (8, 8)) -> bytes:
 
 def uid_and_token(message: Any) -> tuple[str, str]:
     body = message.body
-    return re.search(r"^uid: (\S+)$", body, re.M).group(1), re.search(r"^token: (\S+)$", body, re.M).group(1)
+    uid = re.search(r"^uid: (\S+)$", body, re.M)
+    token = re.search(r"^token: (\S+)$", body, re.M)
+    assert uid is not None and token is not None, "the e-mail carries no uid/token lines"
+    return uid.group(1), token.group(1)
 
 
 def last_mail() -> Any:

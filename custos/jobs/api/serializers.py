@@ -42,7 +42,8 @@ class TaskCreateInput(serializers.Serializer):
     x = NumberField(required=False)
     y = NumberField(required=False)
     duration = serializers.IntegerField(required=False, min_value=1, max_value=600)
-    data = serializers.JSONField(required=False)
+    # The serializer metaclass moves declared fields off the class, so ``Serializer.data`` stays intact.
+    data = serializers.JSONField(required=False)  # type: ignore[assignment]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         kind = attrs["type"]
@@ -109,7 +110,7 @@ def progress_body(job: Job) -> dict[str, Any]:
 
 # --- enginel ---------------------------------------------------------------------------------
 
-ENGINEL_STATUS = {
+ENGINEL_STATUS: dict[str, str] = {
     JobStatus.PENDING: "PENDING",
     JobStatus.STARTED: "PROCESSING",
     JobStatus.PROGRESS: "PROCESSING",

@@ -62,7 +62,8 @@ class StartReportView(DialectAPIView):
     """Start the health report job (admins only: platform staff, organization owners and admins)."""
 
     dialect = "twin"
-    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ReportThrottle]
+    # api_settings resolves the dotted paths of DEFAULT_THROTTLE_CLASSES to the classes (typed as str).
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ReportThrottle]  # type: ignore[list-item]
 
     @extend_schema(request=ReportInput, responses={202: TaskAcceptedOutput}, operation_id="twin_tasks_start_report")
     def post(self, request: Request) -> Response:
@@ -98,7 +99,10 @@ class TaskStatusView(DialectAPIView):
 class FormatIsAParameter(DefaultContentNegotiation):
     """``?format=`` is this route's own parameter (the file format), not DRF's renderer override."""
 
-    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
+    # DRF passes the view's renderer list (indexable), not any iterable.
+    def select_renderer(  # type: ignore[override]
+        self, request: Request, renderers: list, format_suffix: str | None = None
+    ) -> tuple:
         return renderers[0], renderers[0].media_type
 
 
@@ -107,7 +111,8 @@ class ExportDataView(DialectAPIView):
 
     dialect = "twin"
     content_negotiation_class = FormatIsAParameter
-    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ExportThrottle]
+    # api_settings resolves the dotted paths of DEFAULT_THROTTLE_CLASSES to the classes (typed as str).
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ExportThrottle]  # type: ignore[list-item]
 
     @extend_schema(
         parameters=[

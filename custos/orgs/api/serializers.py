@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
@@ -138,7 +138,8 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.EmailField(allow_null=True))
     def get_invited_by(self, obj: Invitation) -> str | None:
-        return obj.invited_by.email if obj.invited_by_id else None
+        inviter = obj.invited_by if obj.invited_by_id else None
+        return inviter.email if inviter is not None else None
 
 
 class InvitationTokenSerializer(serializers.Serializer):
@@ -208,7 +209,8 @@ class UserSerializer(FieldSelectionMixin, serializers.ModelSerializer):
 
     @extend_schema_field(UserOrganizationSerializer(many=True))
     def get_organizations(self, obj: Any) -> list[dict[str, Any]]:
-        return UserOrganizationSerializer(self._memberships(obj), many=True).data
+        # ``many=True`` gives a list (the stubs type ``.data`` as a single object's dict).
+        return cast("list[dict[str, Any]]", UserOrganizationSerializer(self._memberships(obj), many=True).data)
 
     def get_full_name(self, obj: Any) -> str:
         return obj.get_full_name()

@@ -10,10 +10,17 @@ keys in and out, and the sqal error envelope.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from custos.api.conventions import get_dialect
 from custos.api.pagination import EnginelPagination, SqalPagination
+
+if TYPE_CHECKING:
+    from custos.api.viewsets import DialectViewSet
+
+    _ViewSetBase = DialectViewSet
+else:
+    _ViewSetBase = object
 
 SQAL_QUERY_PARAMS = ("skip", "limit")
 
@@ -25,16 +32,18 @@ def is_sqal_request(request: Any, kwargs: dict[str, Any], lookup: str) -> bool:
     return lookup in kwargs and not request.path.endswith("/")
 
 
-class EnginelOrSqalMixin:
+class EnginelOrSqalMixin(_ViewSetBase):  # mixed into a DialectViewSet (the type checker's view of it)
     """For a ``DialectViewSet`` with ``dialect = "enginel"``: switches to sqal per request."""
 
     sqal_mode: bool = False
 
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        lookup = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", "pk")
+        lookup = self.lookup_url_kwarg or self.lookup_field
         self.sqal_mode = is_sqal_request(request, kwargs, lookup)
         if self.sqal_mode:
-            self.dialect = "sqal"  # the exception handler renders errors in this dialect's envelope
+            # The exception handler renders errors in this dialect's envelope: a per-request (instance)
+            # override of the class's dialect, on purpose.
+            self.dialect = "sqal"  # type: ignore[misc]
         return super().initialize_request(request, *args, **kwargs)
 
     def get_parsers(self) -> list[Any]:
