@@ -11,6 +11,7 @@ log's JSON, the camelCase conversion) then recurses deep enough to fail. ``BodyS
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,6 +88,26 @@ def json_depth_exceeds(data: Any, limit: int) -> bool:
     return False
 
 
+DUPLICATE_CHECK_BYTES = 256 * 1024  # bodies up to this size are also checked for repeated keys
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ParseError(f"JSON parse error - the key {key[:100]!r} appears twice in one object.")
+        seen[key] = value
+    return seen
+
+
+def reject_duplicate_keys(body: bytes) -> None:
+    """A key repeated in one object is ambiguous (parsers disagree on which value wins): refused. The
+    check re-reads the body with the standard library, so it runs on ordinary bodies only, not on
+    bulk uploads past ``DUPLICATE_CHECK_BYTES`` (those are bounded in size and depth)."""
+    if len(body) <= DUPLICATE_CHECK_BYTES:
+        json.loads(body, object_pairs_hook=_unique_pairs)
+
+
 class ORJSONParser(BaseParser):
     media_type = "application/json"
 
@@ -104,6 +125,7 @@ class ORJSONParser(BaseParser):
         depth = max_json_depth()
         if json_depth_exceeds(data, depth):
             raise ParseError(f"JSON parse error - the document is nested deeper than {depth} levels.")
+        reject_duplicate_keys(body)
         return data
 
 
