@@ -7,4 +7,7 @@ class DevicesConfig(AppConfig):
     verbose_name = "Devices"
 
     def ready(self) -> None:
-        from custos.devices import schema  # noqa: F401 - registers the OpenAPI security scheme
+        from custos.devices import (
+            schema,  # noqa: F401 - registers the OpenAPI security scheme
+            signals,  # noqa: F401 - default alarm rules of new organizations
+        )

@@ -117,3 +117,65 @@ class DeviceEvent(OrgOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.event_type}@{self.timestamp:%Y-%m-%dT%H:%M:%S}"
+
+
+class RuleOperator(models.TextChoices):
+    GT = ">", "greater than"
+    GE = ">=", "at least"
+    LT = "<", "less than"
+    LE = "<=", "at most"
+    EQ = "==", "equal to"
+    NE = "!=", "not equal to"
+
+
+class RuleSeverity(models.TextChoices):
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class AlertRule(OrgOwnedModel):
+    """An alarm rule of an organization, evaluated on every ingested batch (``custos.devices.rules``).
+
+    A threshold rule holds when ``reading <operator> threshold`` for ``duration_seconds`` (measured on
+    the readings' timestamps); a no-data rule (``no_data_minutes`` set) holds when a device sent nothing
+    for that long. The rule applies to ``device`` when set, else to devices of ``device_type`` when set,
+    else to every device of the organization."""
+
+    name = models.CharField(max_length=64)
+    metric = models.CharField(max_length=64, default=DEFAULT_METRIC)
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_rules")
+    device_type = models.CharField(max_length=64, blank=True)
+    operator = models.CharField(max_length=2, choices=RuleOperator.choices, default=RuleOperator.GT)
+    threshold = models.FloatField(null=True, blank=True)  # null only for a no-data rule
+    severity = models.CharField(max_length=10, choices=RuleSeverity.choices, default=RuleSeverity.WARNING)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    no_data_minutes = models.PositiveIntegerField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    audit_entity = "AlertRule"
+    event_topic = "alert_rule"
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("name",)
+        constraints = [models.UniqueConstraint(fields=("organization", "name"), name="uniq_alert_rule_name_per_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertRuleState(models.Model):
+    """Where a rule stands for one device: since when its condition holds (the current breach), the last
+    reading evaluated, and the alarm of the current breach (one per breach; cleared with it)."""
+
+    id = models.BigAutoField(primary_key=True)
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="states")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    breach_since = models.DateTimeField(null=True, blank=True)
+    last_timestamp = models.DateTimeField(null=True, blank=True)
+    alert = models.ForeignKey("alerts.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("rule", "device"), name="uniq_alert_rule_state")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}/{self.device_id}"

@@ -1,7 +1,9 @@
 """Writes of the device domain: the registry (audited), device tokens (audited) and reading ingestion.
 
-Ingestion is the hot path and deliberately writes no audit row and publishes no event: a batch is
-validated whole, then stored with one bulk insert and one ``last_seen`` update, in one transaction.
+Ingestion is the hot path and deliberately writes no audit row and publishes no event for the readings:
+a batch is validated whole, then stored with one bulk insert and one ``last_seen`` update, in one
+transaction, in which the alarm rules are evaluated (``custos.devices.rules``: an alarm raised or cleared
+is audited and published as the alert services do).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from custos.devices.choices import (
     DeviceStatus,
 )
 from custos.devices.models import Device, DeviceCredential, DeviceEvent, DeviceEventType, IngestReplay, Reading
+from custos.devices.rules import evaluate_batch
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from custos.orgs.choices import ADMIN_ROLES, WRITE_ROLES
@@ -401,6 +404,7 @@ def readings_ingest(
                     IngestReplay.objects.get(organization_id=organization_id, key=idempotency_key), fingerprint
                 )
         _insert_readings(organization_id, prepared)
+        evaluate_batch(organization_id=organization_id, rows=prepared)  # the alarm rules, same transaction
         Device.objects.filter(pk__in={row[0] for row in prepared}).update(
             last_seen=now,
             status=Case(When(status=DeviceStatus.OFFLINE, then=Value(DeviceStatus.NORMAL)), default=F("status")),

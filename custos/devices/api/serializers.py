@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from custos.devices.choices import DEFAULT_METRIC, DEVICE_ID_PATTERN, DEVICE_TYPE_PATTERN, METRIC_PATTERN
-from custos.devices.models import Device
+from custos.devices.models import AlertRule, Device, RuleOperator, RuleSeverity
 from custos.devices.selectors import AGGREGATES
 
 DEVICE_ID_MESSAGE = "Letters, digits, '_', '-', '.', ':' (at most 64), starting with a letter or digit."
@@ -117,3 +121,99 @@ class HistoricalOutput(serializers.Serializer):
     values = serializers.ListField(child=serializers.FloatField(allow_null=True))
     interval = serializers.IntegerField(required=False, help_text="Bucket length in seconds (with `interval`).")
     agg = serializers.CharField(required=False)
+
+
+# --- Alarm rules and the twin's alerts ------------------------------------------------------------
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise serializers.ValidationError("Must be a finite number.")
+    return value
+
+
+# Documented by a pattern, not an enum: the enum components named "severity" belong to other documents.
+@extend_schema_field({"type": "string", "pattern": "^(warning|critical)$"})
+class RuleSeverityField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=RuleSeverity.choices, **kwargs)
+
+
+@extend_schema_field({"type": "string", "pattern": "^(>|>=|<|<=|==|!=)$"})
+class RuleOperatorField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=RuleOperator.choices, **kwargs)
+
+
+TWIN_ALERT_SEVERITIES = ("info", "warning", "critical")
+
+
+@extend_schema_field({"type": "string", "pattern": "^(info|warning|critical)$"})
+class TwinAlertSeverityField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=TWIN_ALERT_SEVERITIES, **kwargs)
+
+
+class AlertRuleSerializer(serializers.ModelSerializer):
+    """An alarm rule as ``/api/alert-rules`` shows it (``device`` is the device's own key)."""
+
+    device = serializers.CharField(source="device.device_id", allow_null=True, read_only=True, default=None)
+    operator = RuleOperatorField(read_only=True)
+    severity = RuleSeverityField(read_only=True)
+
+    class Meta:
+        model = AlertRule
+        fields = (
+            "id",
+            "name",
+            "metric",
+            "device",
+            "device_type",
+            "operator",
+            "threshold",
+            "severity",
+            "duration_seconds",
+            "no_data_minutes",
+            "enabled",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class AlertRuleWriteSerializer(serializers.Serializer):
+    name = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,63}$",
+        max_length=64,
+        error_messages={"invalid": "Letters, digits, spaces, '_', '-' or '.' (at most 64)."},
+    )
+    metric = serializers.RegexField(
+        METRIC_PATTERN, max_length=64, required=False, error_messages={"invalid": "Letters, digits, '_', '-' or '.'."}
+    )
+    device = serializers.RegexField(
+        DEVICE_ID_PATTERN,
+        max_length=64,
+        allow_null=True,
+        required=False,
+        error_messages={"invalid": DEVICE_ID_MESSAGE},
+    )
+    device_type = serializers.RegexField(
+        DEVICE_TYPE_PATTERN,
+        max_length=64,
+        allow_blank=True,
+        required=False,
+        error_messages={"invalid": DEVICE_TYPE_MESSAGE},
+    )
+    operator = RuleOperatorField()
+    threshold = serializers.FloatField(allow_null=True, required=False, validators=[_finite])
+    severity = RuleSeverityField()
+    duration_seconds = serializers.IntegerField(min_value=0, max_value=7 * 24 * 3600, required=False)
+    no_data_minutes = serializers.IntegerField(min_value=1, max_value=7 * 24 * 60, allow_null=True, required=False)
+    enabled = serializers.BooleanField(required=False)
+
+
+class TwinAlertsQuery(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=1000, required=False, default=50)
+    severity = TwinAlertSeverityField(required=False)
+    acknowledged = serializers.ChoiceField(choices=("true", "false"), required=False)
+    resolved = serializers.ChoiceField(choices=("true", "false"), required=False)

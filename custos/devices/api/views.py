@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -23,16 +24,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from custos.alerts.services import alert_acknowledge
 from custos.api.pagination import TwinPagination
 from custos.api.parsers import ORJSONParser
 from custos.api.resources import TenantResource, Writes
 from custos.api.tenancy import current_organization_id, visible_org_ids
 from custos.api.viewsets import DialectAPIView
-from custos.devices import selectors, services
+from custos.devices import rules, selectors, services
 from custos.devices.api.parsers import ReadingsCSVParser
 from custos.devices.api.serializers import (
     DEVICE_ID_MESSAGE,
     AcceptedOutput,
+    AlertRuleSerializer,
+    AlertRuleWriteSerializer,
     DeviceReadingInput,
     DeviceWriteSerializer,
     HistoricalOutput,
@@ -40,11 +44,12 @@ from custos.devices.api.serializers import (
     ReadingInput,
     TokenIssueInput,
     TokenIssueOutput,
+    TwinAlertsQuery,
     TwinDeviceSerializer,
 )
 from custos.devices.authentication import DeviceTokenAuthentication
 from custos.devices.choices import DEVICE_ID_PATTERN
-from custos.devices.models import Device
+from custos.devices.models import AlertRule, Device
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import NotFound, ValidationFailed
 from custos.orgs.choices import ADMIN_ROLES
@@ -259,3 +264,67 @@ class HistoricalDataView(DialectAPIView):
             body["interval"] = interval
             body["agg"] = params["agg"]
         return Response(body)
+
+
+# --- Alarm rules and the twin's alerts ------------------------------------------------------------
+
+
+class AlertRuleResource(TenantResource):
+    """The organization's alarm rules (``/api/alert-rules``): any member reads, OWNER/ADMIN write."""
+
+    dialect = "twin"
+    queryset = AlertRule.objects.select_related("device")
+    serializer_class = AlertRuleSerializer
+    input_serializer_class = AlertRuleWriteSerializer
+    pagination_class = TwinPagination
+    filterset_fields = ("metric", "severity", "enabled", "device_type")
+    ordering_fields = ("name", "metric", "severity", "created_at")
+    writes = Writes(create=rules.rule_create, update=rules.rule_update, delete=rules.rule_delete)
+    roles = {
+        "create": ADMIN_ROLES,
+        "update": ADMIN_ROLES,
+        "partial_update": ADMIN_ROLES,
+        "destroy": ADMIN_ROLES,
+    }
+
+
+def _flag(value: str | None) -> bool | None:
+    return None if value is None else value == "true"
+
+
+class TwinAlertsView(DialectAPIView):
+    """``GET /api/alerts``: the twin's alerts (raised by the alarm rules), newest first, as a plain array."""
+
+    dialect = "twin"
+
+    @extend_schema(parameters=[TwinAlertsQuery], responses=OpenApiTypes.OBJECT, operation_id="twin_alerts_list")
+    def get(self, request: Request) -> Response:
+        query = TwinAlertsQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        alerts = rules.twin_alerts(
+            organization_ids=visible_org_ids(request),
+            severity=params.get("severity"),
+            acknowledged=_flag(params.get("acknowledged")),
+            resolved=_flag(params.get("resolved")),
+        )
+        return Response([rules.twin_alert(alert) for alert in alerts[: params["limit"]]])
+
+
+class TwinAlertAcknowledgeView(DialectAPIView):
+    """``POST /api/alerts/acknowledge/{alert_id}``: acknowledge a twin alert (a member's write; pushes
+    ``alert_acknowledged``). An alert of another organization, or none, is a 404."""
+
+    dialect = "twin"
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, operation_id="twin_alert_acknowledge")
+    def post(self, request: Request, alert_id: str) -> Response:
+        try:
+            pk = uuid.UUID(alert_id)
+        except ValueError:
+            raise NotFound("Alert not found.") from None
+        alert = rules.twin_alerts(organization_ids=visible_org_ids(request)).filter(pk=pk).first()
+        if alert is None:
+            raise NotFound("Alert not found.")
+        alert = alert_acknowledge(WriteContext.from_request(request, organization_id=alert.organization_id), alert)
+        return Response({"message": "Alert acknowledged", "alert": rules.twin_alert(alert)})

@@ -15,6 +15,7 @@ from custos.alerts.models import Alert
 from custos.devices.api.serializers import TwinDeviceSerializer
 from custos.devices.choices import DeviceStatus
 from custos.devices.models import Device
+from custos.devices.rules import twin_alert
 from custos.devices.selectors import reading_series, with_latest_reading
 from custos.modules.twin.models import HealthRecord
 
@@ -37,18 +38,8 @@ def energy_price() -> float:
 
 
 def _alert(alert: Alert) -> dict[str, Any]:
-    return {
-        "id": str(alert.pk),
-        "device_id": alert.subject_id,
-        "rule_name": alert.alert_type,
-        "severity": alert.severity,
-        "message": alert.message,
-        "timestamp": iso_z(alert.created_at),
-        "acknowledged": alert.acknowledged_at is not None,
-        "resolved": alert.resolved_at is not None,
-        "value": (alert.data or {}).get("value"),
-        "metadata": alert.data or {},
-    }
+    """The twin document's alert shape: one presentation, the rule engine's (custos.devices.rules)."""
+    return twin_alert(alert)
 
 
 def _hourly_energy(meters: Sequence[Device], *, now: datetime) -> dict[int, float]:
