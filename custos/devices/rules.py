@@ -59,8 +59,8 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     RuleOperator.NE: op.ne,
 }
 
-ALERT_SEVERITY = {RuleSeverity.WARNING: Severity.HIGH, RuleSeverity.CRITICAL: Severity.CRITICAL}
-TWIN_SEVERITY = {
+ALERT_SEVERITY: dict[str, str] = {RuleSeverity.WARNING: Severity.HIGH, RuleSeverity.CRITICAL: Severity.CRITICAL}
+TWIN_SEVERITY: dict[str, str] = {
     Severity.LOW: "info",
     Severity.MEDIUM: "warning",
     Severity.HIGH: "warning",

@@ -126,10 +126,9 @@ class HistoricalOutput(serializers.Serializer):
 # --- Alarm rules and the twin's alerts ------------------------------------------------------------
 
 
-def _finite(value: float | None) -> float | None:
+def _finite(value: float) -> None:
     if value is not None and not math.isfinite(value):
         raise serializers.ValidationError("Must be a finite number.")
-    return value
 
 
 # Documented by a pattern, not an enum: the enum components named "severity" belong to other documents.
