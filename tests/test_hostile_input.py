@@ -108,3 +108,19 @@ def test_download_paths_cannot_leave_their_folder(alice, client_for, path):
 def test_absurd_ordering_and_paging_are_never_a_server_error(alice, client_for, path, params):
     response = client_for(alice).get(path, params)
     assert response.status_code < 500, (path, response.status_code, response.content[:300])
+
+
+@pytest.mark.parametrize(
+    ("dialect", "path", "body", "model"),
+    [
+        ("pipeline", "/api/pipelines/", {"name": "L", "diameter_mm": 300, "material": "steel"}, Pipeline),
+        ("enginel", "/api/series/", {"part_number": "P-1", "name": "Bracket"}, DesignSeries),
+        ("enginel", "/api/organizations/", {"name": "Long"}, Organization),
+    ],
+    ids=["pipeline", "series", "organization"],
+)
+def test_free_text_is_capped(alice, client_for, dialect, path, body, model):
+    rows = model.objects.count()
+    response = client_for(alice).post(path, {**body, "description": "x" * 5001}, format="json")
+    assert_refused(response, dialect)
+    assert model.objects.count() == rows

@@ -55,7 +55,7 @@ class OrganizationSerializer(FieldSelectionMixin, serializers.ModelSerializer):
 class OrganizationInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     is_us_organization = serializers.BooleanField(required=False)
     subscription_tier = serializers.ChoiceField(choices=SubscriptionTier.choices, required=False)
     max_users = serializers.IntegerField(min_value=1, max_value=100000, required=False)

@@ -31,7 +31,7 @@ class GeoJSONField(serializers.JSONField):
 
 class PipelineWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     length_km = serializers.FloatField(min_value=0.1, required=False, allow_null=True)
     diameter_mm = serializers.IntegerField(min_value=1, max_value=10000)
     material = serializers.ChoiceField(choices=Material.choices)

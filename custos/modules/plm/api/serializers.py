@@ -35,7 +35,7 @@ class SeriesWriteSerializer(serializers.Serializer):
     organization = serializers.UUIDField(required=False, help_text="Default: X-Organization or your only one")
     part_number = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=255)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     category = serializers.CharField(max_length=100, required=False, allow_blank=True)
     classification = serializers.ChoiceField(choices=Classification.choices, required=False)
 
