@@ -216,3 +216,23 @@ class TwinAlertsQuery(serializers.Serializer):
     severity = TwinAlertSeverityField(required=False)
     acknowledged = serializers.ChoiceField(choices=("true", "false"), required=False)
     resolved = serializers.ChoiceField(choices=("true", "false"), required=False)
+
+
+class TwinAlertOutput(serializers.Serializer):
+    """An alert as the twin document shows it (``custos.devices.rules.twin_alert``)."""
+
+    id = serializers.UUIDField()
+    device_id = serializers.CharField()
+    rule_name = serializers.CharField()
+    severity = serializers.CharField(help_text="info, warning or critical")
+    message = serializers.CharField()
+    timestamp = serializers.CharField(allow_null=True, help_text="When the rule's condition was met (ISO 8601)")
+    acknowledged = serializers.BooleanField()
+    resolved = serializers.BooleanField()
+    value = serializers.FloatField(allow_null=True)
+    metadata = serializers.DictField()
+
+
+class TwinAlertAcknowledged(serializers.Serializer):
+    message = serializers.CharField()
+    alert = TwinAlertOutput()

@@ -44,6 +44,8 @@ from custos.devices.api.serializers import (
     ReadingInput,
     TokenIssueInput,
     TokenIssueOutput,
+    TwinAlertAcknowledged,
+    TwinAlertOutput,
     TwinAlertsQuery,
     TwinDeviceSerializer,
 )
@@ -297,7 +299,7 @@ class TwinAlertsView(DialectAPIView):
 
     dialect = "twin"
 
-    @extend_schema(parameters=[TwinAlertsQuery], responses=OpenApiTypes.OBJECT, operation_id="twin_alerts_list")
+    @extend_schema(parameters=[TwinAlertsQuery], responses=TwinAlertOutput(many=True), operation_id="twin_alerts_list")
     def get(self, request: Request) -> Response:
         query = TwinAlertsQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -317,7 +319,7 @@ class TwinAlertAcknowledgeView(DialectAPIView):
 
     dialect = "twin"
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT, operation_id="twin_alert_acknowledge")
+    @extend_schema(request=None, responses=TwinAlertAcknowledged, operation_id="twin_alert_acknowledge")
     def post(self, request: Request, alert_id: str) -> Response:
         try:
             pk = uuid.UUID(alert_id)
