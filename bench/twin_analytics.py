@@ -35,7 +35,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,18 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-
-def _setup(home: Path) -> None:
-    os.environ.setdefault("CUSTOS_HOME", str(home))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("CUSTOS_EMBEDDED_WORKER", "false")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+from bench.common import bench_owner, setup_django  # noqa: E402 - after the path is set
 
 
 def _fleet(args, org, now):
@@ -129,22 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="custos-bench-twin-") as home:
-        _setup(Path(home))
+        setup_django(Path(home))
         import numpy as np
         from django.utils import timezone
-        from rest_framework.test import APIClient
-        from rest_framework_simplejwt.tokens import RefreshToken
 
         from custos.devices.models import Device, Reading
-        from custos.identity.models import User
         from custos.kernel.context import WriteContext
         from custos.modules.twin import services
-        from custos.orgs.models import Membership, Organization
 
-        tag = uuid.uuid4().hex[:8]
-        org = Organization.objects.create(name=f"Bench {tag}", slug=f"bench-{tag}")
-        user = User.objects.create_user(email=f"bench-{tag}@example.com", username=f"bench-{tag}", password="x" * 20)
-        Membership.objects.create(organization=org, user=user, role="OWNER")
+        org, _user, client = bench_owner()
         now = timezone.now().replace(microsecond=0)
 
         began = time.perf_counter()
@@ -213,8 +194,6 @@ def main(argv: list[str] | None = None) -> int:
             ),
             batch_size=10_000,
         )
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
         query = {"device_id": "HZ_1", "hours": 24, "interval": "864"}
         timings = []
         for _ in range(args.repeat + 1):

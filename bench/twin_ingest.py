@@ -43,18 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-
-def _setup(home: Path) -> None:
-    os.environ.setdefault("CUSTOS_HOME", str(home))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("CUSTOS_EMBEDDED_WORKER", "false")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
+from bench.common import bench_owner, setup_django  # noqa: E402 - after the path is set
 
 
 def _rows(devices: list[str], batches: int, size: int) -> list[list[dict]]:
@@ -83,20 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="custos-bench-ingest-") as home:
-        _setup(Path(home))
+        setup_django(Path(home))
         import orjson
         from django.db import connection, transaction
-        from rest_framework.test import APIClient
-        from rest_framework_simplejwt.tokens import RefreshToken
 
         from custos.devices.models import Device, Reading
-        from custos.identity.models import User
-        from custos.orgs.models import Membership, Organization
 
-        tag = uuid.uuid4().hex[:8]
-        org = Organization.objects.create(name=f"Bench {tag}", slug=f"bench-{tag}")
-        user = User.objects.create_user(email=f"bench-{tag}@example.com", username=f"bench-{tag}", password="x" * 20)
-        Membership.objects.create(organization=org, user=user, role="OWNER")
+        org, user, client = bench_owner()
         names = [f"BENCH_{i:03d}" for i in range(args.devices)]
         devices = {
             d.device_id: d.pk
@@ -104,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
                 Device(organization=org, device_id=name, device_type="temperature_sensor") for name in names
             )
         }
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
         route_batches = _rows(names, args.batches, args.batch)
         bodies = [orjson.dumps(batch) for batch in route_batches]
         total = args.batches * args.batch
@@ -177,7 +157,6 @@ def main(argv: list[str] | None = None) -> int:
         if vendor == "postgresql":
             Reading.objects.filter(organization=org).delete()
             Device.objects.filter(organization=org).delete()
-            Membership.objects.filter(organization=org).delete()
             org.delete()
             user.delete()
     return 0

@@ -91,28 +91,19 @@ def _reused(ctx: WriteContext, session: AuthSession | None, rotated: Blacklisted
         return
     ctx = acting_as(ctx, session.user)
     age = (timezone.now() - rotated.blacklisted_at).total_seconds()
-    if age <= reuse_leeway_seconds():
-        audit_record(
-            ctx,
-            action="REFRESH",
-            resource_type="Session",
-            resource_id=session.pk,
-            resource_name=session.device_name,
-            changes={"rotated_seconds_ago": round(age, 3)},
-            success=False,
-            error_message="a rotated refresh token was presented again within the leeway; session kept",
-        )
-        return
-    _revoke(session, "refresh_reuse")
+    within_leeway = age <= reuse_leeway_seconds()
+    if not within_leeway:
+        _revoke(session, "refresh_reuse")
     audit_record(
         ctx,
-        action="TOKEN_REUSE",
+        action="REFRESH" if within_leeway else "TOKEN_REUSE",
         resource_type="Session",
         resource_id=session.pk,
         resource_name=session.device_name,
         changes={"rotated_seconds_ago": round(age, 3)},
         success=False,
-        error_message="a rotated refresh token was presented again; session revoked",
+        error_message="a rotated refresh token was presented again"
+        + (" within the leeway; session kept" if within_leeway else "; session revoked"),
     )
 
 
