@@ -5,6 +5,17 @@ below is the matching order within this dialect.
 """
 
 from custos.api.routing import gather
-from custos.dialects.sqal import domain_routes, job_routes, org_routes, quality_routes
+from custos.dialects.sqal import (
+    ai_routes,
+    bug_routes,
+    domain_routes,
+    firmware_routes,
+    job_routes,
+    org_routes,
+    quality_routes,
+    report_routes,
+)
 
-urlpatterns, websocket_urlpatterns = gather(org_routes, job_routes, domain_routes, quality_routes)
+urlpatterns, websocket_urlpatterns = gather(
+    org_routes, job_routes, domain_routes, quality_routes, ai_routes, firmware_routes, bug_routes, report_routes
+)

@@ -1,0 +1,4 @@
+"""sqal dialect: the ai area (filled in by its module)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""sqal dialect: the firmware area (filled in by its module)."""
+
+urlpatterns: list = []
+websocket_urlpatterns: list = []
