@@ -1,0 +1,1 @@
+"""``custos demo``: a trained, active quality model (registered with ``register_demo``)."""
