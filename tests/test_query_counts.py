@@ -46,6 +46,7 @@ ROWS_NOT_LISTED: dict[str, str] = {
     "enginel-analysis-jobs-failures": "a failure report (figures by job type), not the rows",
     "pipeline-dashboard-recent-activity": "three lists of other models (results, alerts, images)",
     "settings-list": "SystemSettings is a singleton: always one row",
+    "sqal-ai-training-list": "lists jobs of type sqal.ai.train only; the jobs built are of type 'test'",
 }
 
 

@@ -179,3 +179,136 @@ class AlertRuleState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}/{self.device_id}"
+
+
+# --- Firmware and OTA campaigns (sqal document; custos.devices.firmware) ----------------------------
+
+
+def firmware_upload_to(instance: FirmwareVersion, filename: str) -> str:
+    """``firmware/<organization>/<row id>.bin``: the stored name never carries the client's file name."""
+    return f"firmware/{instance.organization_id}/{instance.pk}.bin"
+
+
+class FirmwareVersion(OrgOwnedModel):
+    """A firmware image of an organization: its semantic version (unique per organization), the file
+    (Django's default storage) with its SHA-256 and size, served to devices by their token."""
+
+    version = models.CharField(max_length=64)
+    major = models.PositiveIntegerField()
+    minor = models.PositiveIntegerField()
+    patch = models.PositiveIntegerField()
+    prerelease = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # Always set by the upload service; blank only so generic test builders may leave it out.
+    file = models.FileField(upload_to=firmware_upload_to, max_length=255, blank=True)
+    file_name = models.CharField(max_length=255)  # as uploaded, shown only
+    file_size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    audit_entity = "FirmwareVersion"
+    event_topic = "firmware_version"
+
+    class Meta(OrgOwnedModel.Meta):
+        # Newest first by major.minor.patch; a release before its pre-releases; then the newest upload.
+        ordering = ("-major", "-minor", "-patch", "prerelease", "-created_at")
+        constraints = [
+            models.UniqueConstraint(fields=("organization", "version"), name="uniq_firmware_version_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class RolloutStrategy(models.TextChoices):
+    ALL_AT_ONCE = "all_at_once", "All at once"
+    GRADUAL = "gradual", "Gradual (waves)"
+    SCHEDULED = "scheduled", "Scheduled"
+
+
+class OtaStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    HALTED = "halted", "Halted"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OtaLogStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DOWNLOADING = "downloading", "Downloading"
+    INSTALLING = "installing", "Installing"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OtaUpdate(OrgOwnedModel):
+    """An OTA campaign: one firmware version to a set of devices (named, or every device of a type at
+    creation), in waves (``wave_size`` devices each, ``current_wave`` offered so far). Halted when a
+    started wave's failure rate passes ``failure_threshold_percent`` after enough attempts."""
+
+    name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    firmware = models.ForeignKey(FirmwareVersion, null=True, on_delete=models.SET_NULL, related_name="campaigns")
+    firmware_version = models.CharField(max_length=64)  # kept when the version row is deleted
+    target_device_type = models.CharField(max_length=64, blank=True)
+    target_device_ids = models.JSONField(default=list, blank=True)  # as requested (device keys)
+    rollout_strategy = models.CharField(
+        max_length=16, choices=RolloutStrategy.choices, default=RolloutStrategy.ALL_AT_ONCE
+    )
+    rollout_percentage = models.PositiveSmallIntegerField(default=100)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    failure_threshold_percent = models.FloatField()
+    halt_min_attempts = models.PositiveIntegerField()
+    wave_interval_minutes = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=OtaStatus.choices, default=OtaStatus.SCHEDULED)
+    total_devices = models.PositiveIntegerField(default=0)
+    wave_size = models.PositiveIntegerField(default=0)
+    wave_count = models.PositiveIntegerField(default=0)
+    current_wave = models.PositiveIntegerField(default=0)  # 0: not started
+    wave_started_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)  # completed, halted or cancelled
+    halt_reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey("identity.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    audit_entity = "OtaUpdate"
+    event_topic = "ota_update"
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=("status", "scheduled_at"), name="ota_update_status_sched")]
+
+    def __str__(self) -> str:
+        return self.name or f"OTA {self.firmware_version}"
+
+
+class OtaUpdateLog(OrgOwnedModel):
+    """One device's part of a campaign: its wave and where its update stands (pending → downloading →
+    installing → completed / failed; cancelled when the campaign stopped before it began)."""
+
+    update = models.ForeignKey(OtaUpdate, on_delete=models.CASCADE, related_name="logs")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="ota_logs")
+    wave = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=OtaLogStatus.choices, default=OtaLogStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent, as the device reports it
+    previous_version = models.CharField(max_length=100, blank=True)
+    error_message = models.CharField(max_length=1000, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    audit_entity = "OtaUpdateLog"
+    event_topic = "ota_update"
+
+    class Meta(OrgOwnedModel.Meta):
+        ordering = ("update", "wave", "device")
+        constraints = [models.UniqueConstraint(fields=("update", "device"), name="uniq_ota_log_per_device")]
+        indexes = [
+            models.Index(fields=("update", "wave", "status"), name="ota_log_update_wave_status"),
+            models.Index(fields=("device", "status"), name="ota_log_device_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.update_id}/{self.device_id}"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from custos.events.models import EventRelay
 from custos.events.services import channel_message, event_groups, relay_mode
 from custos.events.sio import sio
+from custos.events.streams import STREAM_TOPIC, stream_room
 
 logger = logging.getLogger("custos.events")
 
@@ -100,6 +101,11 @@ class RelayPoller:
     async def poll_once(self, *, prune: bool = False) -> int:
         rows = await self._call(_rows_after, self.last_id or 0, prune)
         for row in rows:
+            if row["topic"] == STREAM_TOPIC:  # stream_data: Socket.IO stream room only (custos.events.streams)
+                room = stream_room(row["organization_id"], row["payload"].get("device_id", ""))
+                await sio.emit(row["event"], row["payload"], room=room)
+                self.last_id = row["id"]
+                continue
             await deliver_local(
                 event_id=f"relay-{row['id']}",
                 organization_id=row["organization_id"],

@@ -78,3 +78,24 @@ def subscription_groups(*, user: Any, topic: str) -> list[str]:
             groups.append(f"org.{organization_id}.{topic}.admins")
     groups.append(f"user.{user.pk}.{topic}")
     return groups
+
+
+def active_organization_ids(*, user: Any) -> list[Any]:
+    """The active organizations ``user`` is a member of (what ``request_data`` answers over)."""
+    return list(
+        Membership.objects.filter(user=user, organization__is_active=True)
+        .order_by("organization_id")
+        .values_list("organization_id", flat=True)
+    )
+
+
+def stream_organizations(*, user: Any, device_id: str) -> list[Any]:
+    """The organizations of ``user`` that have a device ``device_id`` (empty: the stream is refused;
+    another organization's device is never revealed)."""
+    from custos.devices.models import Device
+
+    return list(
+        Device.objects.filter(organization_id__in=active_organization_ids(user=user), device_id=device_id)
+        .order_by("organization_id")
+        .values_list("organization_id", flat=True)
+    )

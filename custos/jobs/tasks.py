@@ -185,31 +185,34 @@ def process(self: JobTask, *, job_id: str) -> Any:
 
 @shared_task(bind=True, base=JobTask, name="custos.jobs.health_report")
 def health_report(self: JobTask, *, job_id: str) -> Any:
-    """twin ``start_report``: the health report file (see ``custos.jobs.exports``)."""
+    """twin ``start_report``: the device health report file (see ``custos.jobs.exports``)."""
     from custos.jobs.exports import write_health_report
 
     job = Job.objects.select_related("organization", "owner").get(pk=job_id)
     self.progress(0, 2, "Measuring")
-    path, filename, report = write_health_report(job=job, days=int(job.parameters.get("days", 7)))
+    stored, health = write_health_report(job=job, days=int(job.parameters.get("days", 7)))
     self.progress(1, 2, "Written")
     data = {
         "status": "SUCCESS",
-        "report_path": f"/reports/{filename}",
-        "filename": filename,
-        "health": report["status"],
+        "report_path": f"/reports/{stored.filename}",
+        "filename": stored.filename,
+        "health": health,
     }
-    return JobResult(data, file=path, filename=filename)
+    return JobResult(data, file=stored.path, filename=stored.filename)
 
 
 @shared_task(bind=True, base=JobTask, name="custos.jobs.export_data")
 def export_data(self: JobTask, *, job_id: str) -> Any:
-    """twin ``export_data``: the requester's job history as JSON or CSV."""
+    """twin ``export_data``: the organization's readings over ``days`` as JSON or CSV."""
     from custos.jobs.exports import write_export
 
     job = Job.objects.select_related("organization", "owner").get(pk=job_id)
     self.progress(0, 1, "Exporting")
-    path, filename, count = write_export(
-        job=job, days=int(job.parameters["days"]), file_format=job.parameters["format"]
-    )
-    data = {"status": "SUCCESS", "export_path": f"/exports/{filename}", "filename": filename, "rows": count}
-    return JobResult(data, file=path, filename=filename)
+    stored = write_export(job=job, days=int(job.parameters["days"]), file_format=job.parameters["format"])
+    data = {
+        "status": "SUCCESS",
+        "export_path": f"/exports/{stored.filename}",
+        "filename": stored.filename,
+        "rows": stored.rows,
+    }
+    return JobResult(data, file=stored.path, filename=stored.filename)

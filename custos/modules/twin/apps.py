@@ -8,4 +8,8 @@ class TwinConfig(AppConfig):
 
     def ready(self) -> None:
         # the demo fleet loader and the Socket.IO data providers register themselves on import
-        from custos.modules.twin import demo, live  # noqa: F401
+        from custos.modules.twin import (  # noqa: F401
+            demo,
+            live,
+            report_content,
+        )
