@@ -5,6 +5,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("console/", include("custos.console.urls")),
     # twin first: its slash-less routes are routes of their own (DESIGN.md, "Dialects").
     path("", include("custos.dialects.twin.urls")),
     path("", include("custos.dialects.access.urls")),

@@ -1,0 +1,96 @@
+"""Quality, designs and pipelines pages (read-only in this slice), over the modules' selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from custos.alerts.choices import AlertStatus
+from custos.alerts.models import Alert
+from custos.console.state import console_page, write_context
+from custos.console.views.common import parse_uuid, require_organization
+from custos.kernel.errors import NotFound
+from custos.modules.pipelines.models import Pipeline
+from custos.modules.pipelines.selectors import pipeline_health
+from custos.modules.plm import access as plm_access
+from custos.modules.plm.models import DesignAsset, DesignSeries
+from custos.modules.plm.selectors import bom_tree
+from custos.modules.quality import selectors as quality
+
+SAMPLES_SHOWN = 50
+DESIGNS_SHOWN = 200
+PIPELINE_ALERTS_SHOWN = 50
+
+
+@require_GET
+@console_page
+def quality_page(request: HttpRequest) -> HttpResponse:
+    state = require_organization(request)
+    samples = quality.samples_of(state.org_ids)
+    figures = quality.stats(samples)
+    total = figures["total_analyses"]
+    distribution = [
+        {"grade": grade, "count": count, "percent": round(100 * count / total, 1) if total else 0.0}
+        for grade, count in figures["grade_distribution"].items()
+    ]
+    latest = list(samples.order_by("-timestamp")[:SAMPLES_SHOWN])
+    return render(
+        request,
+        "console/quality.html",
+        {"figures": figures, "distribution": distribution, "samples": latest, "area": "quality"},
+    )
+
+
+@require_GET
+@console_page
+def design_list(request: HttpRequest) -> HttpResponse:
+    """Series and their versions that the user may open (export control as in the API's lists)."""
+    state = require_organization(request)
+    series = list(
+        DesignSeries.objects.filter(plm_access.visible_q(state.user, state.org_ids, series="")).order_by("part_number")
+    )
+    designs = DesignAsset.objects.filter(plm_access.visible_q(state.user, state.org_ids, design="")).order_by(
+        "series_id", "-version_number"
+    )
+    by_series: dict[Any, list[DesignAsset]] = {}
+    for design in designs[:DESIGNS_SHOWN]:
+        by_series.setdefault(design.series_id, []).append(design)
+    rows = [{"series": item, "designs": by_series.get(item.pk, [])} for item in series]
+    return render(request, "console/designs.html", {"rows": rows, "area": "designs"})
+
+
+@require_GET
+@console_page
+def design_detail(request: HttpRequest, design_id: str) -> HttpResponse:
+    state = require_organization(request)
+    design = (
+        DesignAsset.objects.for_orgs(state.org_ids)
+        .select_related("series")
+        .filter(pk=parse_uuid(design_id, what="Design"))
+        .first()
+    )
+    if design is None:
+        raise NotFound("Design not found.")
+    plm_access.check_design(write_context(request), design)  # 403 and an ITAR_VIOLATION audit row
+    return render(request, "console/design.html", {"design": design, "bom": bom_tree(design), "area": "designs"})
+
+
+@require_GET
+@console_page
+def pipelines_page(request: HttpRequest) -> HttpResponse:
+    state = require_organization(request)
+    health = {row["pipeline_id"]: row for row in pipeline_health(org_ids=state.org_ids)}
+    pipelines = [
+        {"pipeline": item, "health": health.get(item.pk)}
+        for item in Pipeline.objects.for_orgs(state.org_ids).order_by("name")
+    ]
+    alerts = list(
+        Alert.objects.for_orgs(state.org_ids)
+        .filter(source="pipeline")
+        .exclude(status=AlertStatus.RESOLVED)
+        .order_by("-created_at")[:PIPELINE_ALERTS_SHOWN]
+    )
+    return render(request, "console/pipelines.html", {"pipelines": pipelines, "alerts": alerts, "area": "pipelines"})
