@@ -1,0 +1,194 @@
+"""Black-box conformance: every served route of ``specs/endpoints.tsv``, over HTTP against one live
+``custos serve`` (see ``conftest.py``), with real ids, the dialect's credentials and, where the route
+needs a body, the document's example (else the table in ``routes.py``). Checked per route: the status
+is one the document gives for the case; the body is in the dialect's envelope; an anonymous call is
+refused in the dialect's error format where the document requires authentication."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from custos.ops.spec_report import DONE_FILE, Route, endpoints_file, read_routes
+from tests.conformance import envelopes
+from tests.conformance.documents import Section, load_sections
+from tests.conformance.live import Api, id_of, items_of
+from tests.conformance.routes import (
+    BODIES,
+    COLLECTIONS,
+    CREDENTIAL_ENDING,
+    EXPECT,
+    KNOWN_FAILING,
+    PUBLIC,
+    PUBLIC_PREFIXES,
+    STAFF,
+    STAFF_PREFIXES,
+)
+
+pytestmark = pytest.mark.slow
+
+_PLACEHOLDER = re.compile(r"\{([^}]+)\}")
+_SUCCESS = {"GET": {200}, "PUT": {200}, "PATCH": {200}, "POST": {200, 201, 202}, "DELETE": {200, 202, 204}}
+
+
+def _routes() -> list[Route]:
+    if not endpoints_file().exists():
+        return []
+    spec = read_routes(endpoints_file())
+    done = set(read_routes(DONE_FILE))
+    served = [r for r in spec if r in done and r.method != "WS"]
+    # Destructive calls last, so every other route still finds its objects.
+    return sorted(served, key=lambda r: (r.method == "DELETE", "organizations" in r.path))
+
+
+ROUTES = _routes()
+SECTIONS: dict[Route, Section] = load_sections(endpoints_file().parent, ROUTES) if ROUTES else {}
+# Routes claimed by several specs answer in the envelope of the one implementation that serves them.
+CLAIMS: dict[tuple[str, str], set[str]] = {}
+for _route in ROUTES:
+    CLAIMS.setdefault((_route.method, _route.path.rstrip("/")), set()).add(_route.dialect)
+
+
+def _public(route: Route) -> bool:
+    section = SECTIONS.get(route)
+    return (
+        (route.method, route.path) in PUBLIC
+        or route.path.startswith(PUBLIC_PREFIXES)
+        or bool(section and section.public)
+    )
+
+
+def _persona(route: Route, api: Api) -> str:
+    if (route.method, route.path) in CREDENTIAL_ENDING:
+        return api.throwaway()
+    if route.path.startswith(STAFF_PREFIXES) and not route.path.endswith(("/me/", "/me")):
+        return STAFF
+    return "OWNER"
+
+
+def _expected(route: Route) -> set[int]:
+    if (route.method, route.path) in EXPECT:
+        return EXPECT[(route.method, route.path)]
+    section = SECTIONS.get(route)
+    documented = {code for code in (section.statuses if section else set()) if 200 <= code < 300}
+    return documented or _SUCCESS[route.method]
+
+
+def _fill(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        found = re.fullmatch(r"\{id:([a-z_]+)\}", value)
+        return ids.get(found.group(1), value) if found else value
+    if isinstance(value, dict):
+        return {key: _fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, ids) for item in value]
+    return value
+
+
+def _body(route: Route, ids: dict[str, str]) -> Any:
+    if route.method in ("GET", "DELETE"):
+        return None
+    if (route.method, route.path) in BODIES:
+        return _fill(BODIES[(route.method, route.path)], ids)
+    section = SECTIONS.get(route)
+    if section is not None and isinstance(section.example, dict):
+        return section.example
+    return {}
+
+
+def _collection(route: Route, placeholder: str) -> str:
+    if route.path in COLLECTIONS:
+        return COLLECTIONS[route.path]
+    return route.path.split("{" + placeholder + "}")[0]
+
+
+def _creator(collection: str) -> Route | None:
+    for route in ROUTES:
+        if route.method == "POST" and route.path.rstrip("/") == collection.rstrip("/"):
+            return route
+    return None
+
+
+def _create(api: Api, collection: str, placeholder: str, persona: str) -> str | None:
+    creator = _creator(collection)
+    if creator is None:
+        return None
+    made = api.call("POST", creator.path, persona, _body(creator, api.ids) or {})
+    if made.status_code not in (200, 201, 202):
+        return None
+    payload = made.json()
+    return id_of(payload, placeholder) or id_of(items_of(payload)[0] if items_of(payload) else None, placeholder)
+
+
+def _resolve(api: Api, route: Route, placeholder: str, persona: str) -> str:
+    collection = _collection(route, placeholder)
+    if route.method == "DELETE" and route.path.rstrip("/").endswith("{" + placeholder + "}"):
+        created = _create(api, collection, placeholder, persona)
+        if created:
+            return created
+    cache = f"{persona}:{collection}:{placeholder}"
+    if cache in api.ids:
+        return api.ids[cache]
+    for candidate in dict.fromkeys((collection, collection.rstrip("/"), collection.rstrip("/") + "/")):
+        listed = api.call("GET", candidate, persona)
+        if listed.status_code == 200:
+            found = [id_of(item, placeholder) for item in items_of(listed.json())]
+            found = [value for value in found if value]
+            if found:
+                api.ids[cache] = found[0]
+                return found[0]
+            break
+    created = _create(api, collection, placeholder, persona)
+    if created:
+        api.ids[cache] = created
+        return created
+    pytest.fail(f"no {{{placeholder}}}: {collection} lists none and none could be created")
+
+
+def _path(api: Api, route: Route, persona: str) -> str:
+    path = route.path
+    for placeholder in _PLACEHOLDER.findall(route.path):
+        path = path.replace("{" + placeholder + "}", _resolve(api, route, placeholder, persona))
+    if route.dialect == "sqal" and route.path.startswith("/api/organizations") and route.method == "GET":
+        path += "?limit=50"  # the sqal presenter of the shared organizations route
+    return path
+
+
+def _json(response) -> Any:
+    if not response.content:
+        return None
+    if "json" not in response.headers.get("content-type", ""):
+        return ...
+    return response.json()
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[r.label() for r in ROUTES])
+def test_route_conforms(live: Api, route: Route, request) -> None:
+    request.node.user_properties.append(("route", route.key()))
+    if route in KNOWN_FAILING:
+        request.applymarker(pytest.mark.xfail(reason=KNOWN_FAILING[route], strict=False))
+    dialects = CLAIMS[(route.method, route.path.rstrip("/"))]
+
+    if not _public(route):
+        anonymous = live.call(route.method, route.path.replace("{", "").replace("}", ""), None, {})
+        assert anonymous.status_code in (401, 403), (
+            f"anonymous call answered {anonymous.status_code}: {anonymous.text[:200]}"
+        )
+        envelopes.check_error(_json(anonymous), anonymous.status_code, dialects)
+
+    persona = _persona(route, live)
+    path = _path(live, route, persona)
+    if route.method == "PUT":
+        current = live.call("GET", path, persona)
+        body = current.json() if current.status_code == 200 else _body(route, live.ids)
+        body = body.get("data", body) if isinstance(body, dict) and route.dialect == "sqal" else body
+    else:
+        body = _body(route, live.ids)
+    answer = live.call(route.method, path, persona, body)
+    expected = _expected(route)
+    assert answer.status_code in expected, (
+        f"{route.method} {path} answered {answer.status_code} (document: {sorted(expected)}): {answer.text[:300]}"
+    )
+    envelopes.check_success(_json(answer), route, dialects)
