@@ -9,4 +9,4 @@ class PlmConfig(AppConfig):
     verbose_name = "PLM"
 
     def ready(self) -> None:
-        from custos.modules.plm import tasks  # noqa: F401 - registers plm.process_design (queued by name)
+        from custos.modules.plm import demo, tasks  # noqa: F401 - the demo loader; plm.process_design (queued by name)

@@ -48,6 +48,10 @@ def design_upload_to(instance: Any, filename: str) -> str:
     return f"plm/designs/{instance.organization_id}/{instance.pk}/{filename}"
 
 
+def design_preview_to(instance: Any, filename: str) -> str:
+    return f"plm/previews/{instance.organization_id}/{instance.pk}/{filename}"
+
+
 class DesignAsset(OrgOwnedModel):
     """One version of a series: the CAD file, its export control and what processing measured (mm)."""
 
@@ -82,6 +86,9 @@ class DesignAsset(OrgOwnedModel):
     mesh = models.JSONField(default=dict, blank=True)
     mass_kg = models.FloatField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # the web preview: a GLB of the tessellated shape in mm (cad.preview) and how it was made
+    preview = models.FileField(upload_to=design_preview_to, max_length=500, blank=True)
+    preview_info = models.JSONField(default=dict, blank=True)
     processing_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 

@@ -83,6 +83,12 @@ class DesignSerializer(FieldSelectionMixin, serializers.ModelSerializer):
     uploaded_by = serializers.UUIDField(source="uploaded_by_id", read_only=True, allow_null=True)
     uploaded_by_username = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)
     analysis_job_id = serializers.UUIDField(source="processing_job_id", read_only=True, allow_null=True)
+    preview_url = serializers.SerializerMethodField(
+        help_text="The web preview (binary glTF, millimetres) once processed: GET it with your credentials"
+    )
+    preview = serializers.JSONField(
+        source="preview_info", read_only=True, help_text="How the preview was made (triangles, method, deflection)"
+    )
 
     class Meta:
         model = DesignAsset
@@ -114,12 +120,21 @@ class DesignSerializer(FieldSelectionMixin, serializers.ModelSerializer):
             "mass_kg",
             "material",
             "analysis_job_id",
+            "preview_url",
+            "preview",
             "processed_at",
             "uploaded_by",
             "uploaded_by_username",
             "created_at",
             "updated_at",
         )
+
+    def get_preview_url(self, design: DesignAsset) -> str | None:
+        if not design.preview:
+            return None
+        path = f"/api/designs/{design.pk}/preview/"
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class _DesignMeta(serializers.Serializer):

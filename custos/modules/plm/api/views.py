@@ -210,6 +210,20 @@ class DesignViewSet(ExportControlled, TenantResource):
             content_type=CONTENT_TYPES.get(design.file_format, "application/octet-stream"),
         )
 
+    @extend_schema(
+        responses={(200, "model/gltf-binary"): OpenApiResponse(OpenApiTypes.BINARY)},
+        filters=False,
+        description="The web preview: a binary glTF of the tessellated design in millimetres (docs/plm.md).",
+    )
+    @action(detail=True, methods=["get"])
+    def preview(self, request: Request, pk: Any = None) -> Any:
+        design = self.get_object()
+        services.design_record_preview(self.ctx.within(design.organization_id), design)
+        stem = design.filename.rsplit(".", 1)[0] or "design"
+        response = FileResponse(design.preview.open("rb"), filename=f"{stem}.glb", content_type="model/gltf-binary")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
     @extend_schema(responses=s.DesignMetadataSerializer, filters=False)
     @action(detail=True, methods=["get"])
     def metadata(self, request: Request, pk: Any = None) -> Response:

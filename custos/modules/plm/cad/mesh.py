@@ -11,8 +11,8 @@ def _point(values: Any) -> dict[str, float]:
     return {"x": float(values[0]), "y": float(values[1]), "z": float(values[2])}
 
 
-def measure_mesh(path: str, *, file_format: str, scale_to_mm: float = 1.0) -> dict[str, Any]:
-    """What a mesh file measures, in millimetres (``scale_to_mm``: the declared unit's length in mm)."""
+def read_mesh(path: str, *, file_format: str, scale_to_mm: float = 1.0) -> Any:
+    """The triangles of a mesh file as a ``trimesh.Trimesh`` in millimetres."""
     import trimesh
 
     try:
@@ -23,6 +23,16 @@ def measure_mesh(path: str, *, file_format: str, scale_to_mm: float = 1.0) -> di
         raise GeometryError(f"The {file_format} file holds no triangles.")
     if scale_to_mm != 1.0:
         mesh.apply_scale(scale_to_mm)
+    return mesh
+
+
+def measure_mesh(path: str, *, file_format: str, scale_to_mm: float = 1.0) -> dict[str, Any]:
+    """What a mesh file measures, in millimetres (``scale_to_mm``: the declared unit's length in mm)."""
+    return measure_trimesh(read_mesh(path, file_format=file_format, scale_to_mm=scale_to_mm))
+
+
+def measure_trimesh(mesh: Any) -> dict[str, Any]:
+    """What a ``trimesh.Trimesh`` in millimetres measures."""
     watertight = bool(mesh.is_watertight)
     consistent = bool(mesh.is_winding_consistent)
     errors: list[str] = []

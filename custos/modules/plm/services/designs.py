@@ -11,6 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.core import signing
@@ -24,7 +25,7 @@ from custos.audit.writes import audited_create, audited_delete, audited_update, 
 from custos.jobs.models import Job
 from custos.jobs.services import job_create
 from custos.kernel.context import WriteContext
-from custos.kernel.errors import Conflict, PermissionDenied, ValidationFailed
+from custos.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from custos.modules.plm import access
 from custos.modules.plm.cad import formats
 from custos.modules.plm.cad.materials import density_of, mass_kg
@@ -349,6 +350,7 @@ def design_update(ctx: WriteContext, design: DesignAsset, *, data: dict[str, Any
 def design_delete(ctx: WriteContext, design: DesignAsset) -> None:
     """The row (its BOM, reviews and markups cascade), then after commit its file; storage released."""
     stored = design.file.name if design.file else ""
+    shown = design.preview.name if design.preview else ""
     size = design.file_size_bytes if stored else 0
     with transaction.atomic():
         audited_delete(ctx, design)
@@ -356,9 +358,9 @@ def design_delete(ctx: WriteContext, design: DesignAsset) -> None:
             organization_storage_consume(
                 organization=Organization.objects.get(pk=design.organization_id), delta_bytes=-size
             )
-    if stored:
-        storage = design.file.storage
-        transaction.on_commit(lambda: storage.delete(stored))
+    for name, storage in ((stored, design.file.storage), (shown, design.preview.storage)):
+        if name:
+            transaction.on_commit(partial(storage.delete, name))
 
 
 def design_record_download(ctx: WriteContext, design: DesignAsset) -> None:
@@ -371,5 +373,23 @@ def design_record_download(ctx: WriteContext, design: DesignAsset) -> None:
         resource_id=design.pk,
         resource_name=str(design),
         changes={"filename": design.filename, "file_hash": design.file_hash, "classification": design.classification},
+        target=design,
+    )
+
+
+def design_record_preview(ctx: WriteContext, design: DesignAsset) -> None:
+    """The preview is the design's geometry leaving the server: recorded like a download."""
+    if not design.preview:
+        raise NotFound(
+            "This design has no web preview (it has not been processed, or its processing failed).",
+            code="PREVIEW_NOT_AVAILABLE",
+        )
+    audit_record(
+        ctx,
+        action="PREVIEW",
+        resource_type="DesignAsset",
+        resource_id=design.pk,
+        resource_name=str(design),
+        changes={"preview": design.preview.name, "classification": design.classification},
         target=design,
     )

@@ -1,4 +1,5 @@
-"""A design's processing (run by the ``plm.process_design`` Job): geometry, validity, mass, BOM.
+"""A design's processing (run by the ``plm.process_design`` Job): geometry, validity, mass, BOM and
+the web preview (a GLB of the tessellated shape, ``cad.preview``).
 
 The platform writes the results (``WriteContext.system``). A file that cannot be read leaves the
 design ``FAILED`` with reason ``GEOMETRY_EXTRACTION_FAILED`` and fails the Job.
@@ -6,24 +7,27 @@ design ``FAILED`` with reason ``GEOMETRY_EXTRACTION_FAILED`` and fails the Job.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from custos.audit.writes import audited_update
 from custos.kernel.context import WriteContext
-from custos.modules.plm.cad import brep
+from custos.modules.plm.cad import brep, preview
 from custos.modules.plm.cad.materials import density_of, mass_kg
-from custos.modules.plm.cad.mesh import measure_mesh
+from custos.modules.plm.cad.mesh import measure_trimesh, read_mesh
 from custos.modules.plm.cad.units import length_to_mm
 from custos.modules.plm.choices import DesignStatus
 from custos.modules.plm.models import DesignAsset
 from custos.modules.plm.services.bom import bom_replace
 
 FAILED_REASON = "GEOMETRY_EXTRACTION_FAILED"
-STEPS = 4
+STEPS = 5
 
 
 class ProcessingFailed(Exception):
@@ -45,18 +49,56 @@ def _local_path(design: DesignAsset) -> tuple[str, Callable[[], None]]:
         return handle.name, lambda: os.unlink(handle.name)
 
 
-def analyse(path: str, *, file_format: str, declared_units: str = "") -> tuple[dict[str, Any], list[Any], str]:
-    """``(measures, products, units)`` of a CAD file (``products``: the STEP assembly tree)."""
-    if file_format == "STEP":
-        model = brep.read_step(path)
-        return brep.measure(model.shape), model.products, model.units
-    if file_format == "IGES":
-        model = brep.read_iges(path)
-        return brep.measure(model.shape), [], model.units
+@dataclass
+class Analysis:
+    """What a CAD file measures, its STEP product tree, its own unit and its web preview."""
+
+    measures: dict[str, Any]
+    products: list[Any]
+    units: str
+    preview: preview.Preview | None = None
+    preview_error: str = ""
+    extra_warnings: list[str] = field(default_factory=list)
+
+
+def _diagonal(measures: dict[str, Any]) -> float:
+    box = measures["bounding_box"]
+    return math.dist([box["min"][k] for k in "xyz"], [box["max"][k] for k in "xyz"])
+
+
+def _with_preview(analysis: Analysis, build: Callable[[], preview.Preview]) -> Analysis:
+    """The preview is a view of the geometry: when it cannot be made, the figures still stand."""
+    try:
+        analysis.preview = build()
+    except Exception as exc:
+        analysis.preview_error = f"No web preview could be made ({exc})."
+    return analysis
+
+
+def analyse(path: str, *, file_format: str, declared_units: str = "", with_preview: bool = True) -> Analysis:
+    """What the CAD file at ``path`` measures (and, ``with_preview``, its GLB preview)."""
+    if file_format in ("STEP", "IGES"):
+        model = brep.read_step(path) if file_format == "STEP" else brep.read_iges(path)
+        measures = brep.measure_model(model) if model.parts else brep.measure(model.shape)
+        analysis = Analysis(measures=measures, products=model.products, units=model.units)
+        if with_preview:
+            diagonal = _diagonal(measures)
+            _with_preview(analysis, lambda: preview.from_shape(model.shape, diagonal_mm=diagonal))
+        return analysis
     scale = length_to_mm(declared_units) if declared_units else 1.0
     if scale is None:
         raise brep.GeometryError(f"Unknown length unit '{declared_units}' for a mesh.")
-    return measure_mesh(path, file_format=file_format, scale_to_mm=scale), [], declared_units or "mm"
+    mesh = read_mesh(path, file_format=file_format, scale_to_mm=scale)
+    analysis = Analysis(measures=measure_trimesh(mesh), products=[], units=declared_units or "mm")
+    if with_preview:
+        _with_preview(analysis, lambda: preview.from_mesh(mesh))
+    return analysis
+
+
+def _store_preview(design: DesignAsset, glb: bytes) -> str:
+    """The GLB saved under a new name of the design's preview folder (the row is set by the caller)."""
+    field_ = design.preview.field
+    return field_.storage.save(field_.generate_filename(design, "preview.glb"), ContentFile(glb))
 
 
 def _fail(ctx: WriteContext, design: DesignAsset, message: str) -> None:
@@ -86,13 +128,14 @@ def design_process(*, design_id: Any, progress: Callable[[int, int, str], None])
     path, cleanup = _local_path(design)
     try:
         progress(1, STEPS, "Extracting geometry")
-        measures, products, units = analyse(path, file_format=design.file_format, declared_units=design.units)
+        analysis = analyse(path, file_format=design.file_format, declared_units=design.units)
     except Exception as exc:
         message = str(exc) if isinstance(exc, brep.GeometryError) else f"The file could not be processed ({exc})."
         _fail(ctx, design, message)
         raise ProcessingFailed(f"{FAILED_REASON}: {message}") from None
     finally:
         cleanup()
+    measures, products, units = analysis.measures, analysis.products, analysis.units
     progress(2, STEPS, "Computing mass properties")
     density = density_of(design.material)
     warnings = list(measures["warnings"])
@@ -100,6 +143,8 @@ def design_process(*, design_id: Any, progress: Callable[[int, int, str], None])
         warnings.append(f"Unknown material '{design.material}': no density, so no mass.")
     elif not design.material:
         warnings.append("No material given: no mass.")
+    if analysis.preview_error:
+        warnings.append(analysis.preview_error)
     values = {
         "status": DesignStatus.READY,
         "status_reason": "",
@@ -115,11 +160,28 @@ def design_process(*, design_id: Any, progress: Callable[[int, int, str], None])
         "mesh": measures.get("mesh", {}),
         "mass_kg": mass_kg(measures["volume_cubic_mm"], density),
         "processed_at": timezone.now(),
+        "preview": "",
+        "preview_info": {},
     }
-    progress(3, STEPS, "Extracting the bill of materials")
-    with transaction.atomic():
-        nodes = bom_replace(ctx, design, products=products, density=density) if products else 0
-        audited_update(ctx, design, values=values, action="PROCESS", roles=None)
+    progress(3, STEPS, "Storing the web preview")
+    old_preview = design.preview.name if design.preview else ""
+    new_preview = ""
+    if analysis.preview is not None:
+        new_preview = _store_preview(design, analysis.preview.glb)
+        values["preview"] = new_preview
+        values["preview_info"] = analysis.preview.info()
+    progress(4, STEPS, "Extracting the bill of materials")
+    storage = design.preview.storage
+    try:
+        with transaction.atomic():
+            nodes = bom_replace(ctx, design, products=products, density=density) if products else 0
+            audited_update(ctx, design, values=values, action="PROCESS", roles=None)
+    except BaseException:
+        if new_preview:
+            storage.delete(new_preview)
+        raise
+    if old_preview and old_preview != new_preview:
+        transaction.on_commit(lambda: storage.delete(old_preview))
     progress(STEPS, STEPS, "Done")
     return {
         "design_id": str(design.pk),
@@ -128,4 +190,5 @@ def design_process(*, design_id: Any, progress: Callable[[int, int, str], None])
         "bom_items": nodes,
         "volume_cubic_mm": measures["volume_cubic_mm"],
         "mass_kg": values["mass_kg"],
+        "preview_triangles": analysis.preview.triangles if analysis.preview else None,
     }

@@ -85,3 +85,17 @@ def jobs_fail_quietly(run_jobs_inline):
     """Inline jobs whose failure is recorded on the Job, not raised into the request."""
     run_jobs_inline.conf.task_eager_propagates = False
     yield run_jobs_inline
+
+
+def glb_box_bytes(dx: float = 10.0, dy: float = 10.0, dz: float = 10.0) -> bytes:
+    import trimesh
+
+    return bytes(trimesh.creation.box(extents=(dx, dy, dz)).export(file_type="glb"))
+
+
+def attach_preview(design: DesignAsset, glb: bytes | None = None) -> DesignAsset:
+    """A stored preview on a design written directly (as processing would leave it)."""
+    design.preview.save("preview.glb", ContentFile(glb or glb_box_bytes()), save=False)
+    design.preview_info = {"triangles": 12, "method": "mesh", "units": "mm"}
+    design.save()
+    return design

@@ -10,10 +10,16 @@ from custos.kernel.errors import ValidationFailed
 from custos.modules.plm.cad import brep, formats, units
 from custos.modules.plm.cad.materials import density_of, mass_kg
 from custos.modules.plm.cad.mesh import measure_mesh
-from custos.modules.plm.services.processing import analyse
+from custos.modules.plm.services.processing import analyse as analyse_file
 from custos.modules.plm.tests import cad_fixtures as fx
 
 REL = 1e-6
+
+
+def analysed(path: str, **options):
+    """``(measures, products, units)`` of a file (without its preview, tested in test_preview)."""
+    found = analyse_file(path, with_preview=False, **options)
+    return found.measures, found.products, found.units
 
 
 def close(actual: float, expected: float, rel: float = REL) -> bool:
@@ -33,7 +39,7 @@ def assert_box(measures: dict) -> None:
 def test_a_step_box_measures_its_volume_area_centre_topology_and_is_valid(tmp_path):
     path = tmp_path / "box.step"
     fx.step_bytes(fx.box_shape(), path)
-    measures, products, unit = analyse(str(path), file_format="STEP")
+    measures, products, unit = analysed(str(path), file_format="STEP")
     assert_box(measures)
     assert measures["topology"] == {"solids": 1, "shells": 1, "faces": 6, "edges": 12, "vertices": 8}
     assert measures["is_valid"] is True and measures["errors"] == [] and measures["warnings"] == []
@@ -45,7 +51,7 @@ def test_the_same_box_written_in_inches_gives_the_same_millimetre_figures(tmp_pa
     path = tmp_path / "box_in.step"
     text = fx.step_bytes(fx.box_shape(), path, unit="INCH").decode()
     assert "0.984251968504" in text  # 25 mm written as inches
-    measures, _products, unit = analyse(str(path), file_format="STEP")
+    measures, _products, unit = analysed(str(path), file_format="STEP")
     assert unit == "inch"
     assert_box(measures)
 
@@ -54,7 +60,7 @@ def test_the_same_box_written_in_inches_gives_the_same_millimetre_figures(tmp_pa
 def test_an_iges_box_is_read_in_millimetres(tmp_path, unit):
     path = tmp_path / f"box_{unit}.igs"
     fx.iges_bytes(fx.box_shape(), path, unit=unit)
-    measures, products, _unit = analyse(str(path), file_format="IGES")
+    measures, products, _unit = analysed(str(path), file_format="IGES")
     assert_box(measures)
     assert measures["topology"]["faces"] == 6 and measures["topology"]["vertices"] == 8
     assert products == []
@@ -100,7 +106,7 @@ def test_a_watertight_stl_has_a_volume_and_an_open_one_only_a_warning(tmp_path):
 def test_a_mesh_declared_in_inches_is_scaled_to_millimetres(tmp_path):
     path = tmp_path / "box.stl"
     path.write_bytes(fx.stl_box_bytes(1, 1, 1, binary=False))
-    measures, _products, unit = analyse(str(path), file_format="STL", declared_units="in")
+    measures, _products, unit = analysed(str(path), file_format="STL", declared_units="in")
     assert unit == "in"
     assert close(measures["volume_cubic_mm"], 25.4**3)
 
@@ -116,7 +122,7 @@ def test_a_corrupt_step_fails_with_a_geometry_error(tmp_path):
     path = tmp_path / "bad.step"
     path.write_bytes(b"ISO-10303-21;\nHEADER;\nthis is not a model\n")
     with pytest.raises(brep.GeometryError):
-        analyse(str(path), file_format="STEP")
+        analysed(str(path), file_format="STEP")
 
 
 # --- what a file is -----------------------------------------------------------------------------

@@ -7,13 +7,13 @@ from django.forms.models import model_to_dict
 
 from custos.api.testing import ApiContractMixin, CrossTenantMixin, TenantRoute
 from custos.modules.plm.models import AssemblyNode, DesignAsset, DesignSeries, Markup, ReviewDecision, ReviewSession
-from custos.modules.plm.tests.conftest import make_design, make_series
+from custos.modules.plm.tests.conftest import attach_preview, make_design, make_series
 
 pytestmark = pytest.mark.django_db
 
 
 def _design(organization, user):
-    return make_design(make_series(organization, user), user, content=b"ISO-10303-21;\n")
+    return attach_preview(make_design(make_series(organization, user), user, content=b"ISO-10303-21;\n"))
 
 
 class TestSeriesContract(ApiContractMixin):
@@ -102,6 +102,7 @@ class TestDesignsAcrossTenants(CrossTenantMixin):
         TenantRoute(detail="/api/designs/{id}/metadata/"),
         TenantRoute(detail="/api/designs/{id}/bom/"),
         TenantRoute(detail="/api/designs/{id}/download/"),
+        TenantRoute(detail="/api/designs/{id}/preview/"),
     )
 
     @pytest.fixture

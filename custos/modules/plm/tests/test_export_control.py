@@ -96,6 +96,7 @@ def test_every_design_route_and_what_hangs_off_it_is_guarded(client_for, amir, o
     reads = [
         f"/api/designs/{design.pk}/",
         f"/api/designs/{design.pk}/download/",
+        f"/api/designs/{design.pk}/preview/",
         f"/api/designs/{design.pk}/metadata/",
         f"/api/designs/{design.pk}/bom/",
         f"/api/bom-nodes/{node.pk}/",
