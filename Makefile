@@ -13,7 +13,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The JavaScript Socket.IO client of tests/test_socketio_js.py (pinned in tests/js/package-lock.json),
+# installed when npm is present; without node that test is skipped.
+JS_STAMP := tests/js/node_modules/.installed-stamp
+$(JS_STAMP): tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+	touch $(JS_STAMP)
+
+# The operator console's front-end libraries (console/package-lock.json), served by custos.console.finders;
+# without npm the console works without them.
+CONSOLE_STAMP := console/node_modules/.installed-stamp
+$(CONSOLE_STAMP): console/package-lock.json
+	npm ci --prefix console --no-audit --no-fund
+	touch $(CONSOLE_STAMP)
+
+install: $(STAMP) $(if $(shell command -v npm 2>/dev/null),$(JS_STAMP) $(CONSOLE_STAMP))
 
 run: install
 	$(BIN)/custos serve

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "custos.modules.plm",
     "custos.modules.quality",
     "custos.modules.bugs",
+    # the operator console (pages over the services and selectors above)
+    "custos.console",
 ]
 
 MIDDLEWARE = [
@@ -149,13 +151,23 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
-    _db["CONN_HEALTH_CHECKS"] = True
+    # A psycopg connection pool per process (Django 5.1+): no connect, no health-check query per request.
+    # Django requires CONN_MAX_AGE 0 with a pool; the pool keeps and checks the connections itself.
+    _db["CONN_MAX_AGE"] = 0
+    _db["CONN_HEALTH_CHECKS"] = False
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 8, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+    }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer -------------------------------------------------------------------
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES: dict[str, dict[str, object]] = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
@@ -163,11 +175,16 @@ if REDIS_URL:
         }
     }
 else:
-    # Shared by every process on the machine (server workers, job worker), unlike local memory.
+    # Shared by every process on the machine (server workers, job worker), unlike local memory: diskcache's
+    # SQLite files (WAL), where an increment is one atomic transaction of microseconds, so rate-limit
+    # counters are exact across processes (Django's file cache rewrote and renamed a file per write).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "custos.ops.cache.EmbeddedCache",  # diskcache.DjangoCache, connections kept open
             "LOCATION": str(CUSTOS_HOME / "cache"),
+            "SHARDS": 4,
+            "DATABASE_TIMEOUT": 0.25,  # seconds a writer waits for another process's write
+            "OPTIONS": {"size_limit": 256 * 1024 * 1024},
         }
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -201,6 +218,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = CUSTOS_HOME / "static"  # `custos manage collectstatic` fills it; WhiteNoise also serves from apps
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "custos.console.finders.VendorFinder",  # console/node_modules (pinned, installed by make install)
+]
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGE_BACKEND = env_str("CUSTOS_STORAGE", "local", choices=("local", "s3"))
 if STORAGE_BACKEND == "s3":
@@ -235,6 +257,25 @@ PIPELINE_MAX_RASTER_BLOCK_BYTES = env_int("PIPELINE_MAX_RASTER_BLOCK_BYTES", 32 
 # Twin readings ingestion: rows and bytes of one request.
 DEVICES_INGEST_MAX_ROWS = env_int("DEVICES_INGEST_MAX_ROWS", 10_000, minimum=1)
 DEVICES_INGEST_MAX_BODY_BYTES = env_int("DEVICES_INGEST_MAX_BODY_BYTES", 8 * 1024 * 1024, minimum=1024)
+# Retention (pruned by the periodic tasks): an Idempotency-Key's first answer is replayed for at least this
+# many hours; stored device health history (the dashboard's performanceData) is kept this many days.
+DEVICES_IDEMPOTENCY_WINDOW_HOURS = env_int("DEVICES_IDEMPOTENCY_WINDOW_HOURS", 24, minimum=1)
+TWIN_HEALTH_RETENTION_DAYS = env_int("TWIN_HEALTH_RETENTION_DAYS", 90, minimum=2)
+
+# Firmware images (sqal OTA): the largest file accepted, and a campaign's default halt criteria (a
+# started wave whose failure rate passes the threshold, after at least min(attempts, wave size) results).
+FIRMWARE_MAX_BYTES = env_int("FIRMWARE_MAX_MB", 16, minimum=1, maximum=1024) * 1024 * 1024
+FIRMWARE_OTA_FAILURE_THRESHOLD_PERCENT = env_int("FIRMWARE_OTA_FAILURE_THRESHOLD_PERCENT", 20, minimum=0, maximum=100)
+FIRMWARE_OTA_HALT_MIN_ATTEMPTS = env_int("FIRMWARE_OTA_HALT_MIN_ATTEMPTS", 5, minimum=1, maximum=100_000)
+# MQTT ingestion (`custos mqtt`, started by `custos serve` when set), e.g. mqtt://127.0.0.1:1883;
+# unset by default. Messages are stored in batches of at most MQTT_BATCH_SIZE or every MQTT_BATCH_SECONDS.
+MQTT_URL = env_url("MQTT_URL", "", schemes=("mqtt", "mqtts", "tcp", "ssl"))
+MQTT_BATCH_SIZE = env_int("MQTT_BATCH_SIZE", 500, minimum=1, maximum=10_000)
+MQTT_BATCH_MILLISECONDS = env_int("MQTT_BATCH_MILLISECONDS", 200, minimum=10, maximum=60_000)
+# How long the broker keeps the bridge's session (and queues QoS 1 messages) while it is away.
+MQTT_SESSION_EXPIRY_SECONDS = env_int("MQTT_SESSION_EXPIRY_SECONDS", 3600, minimum=0, maximum=7 * 86400)
+# Socket.IO `dashboard_update`: every this many seconds while the `dashboard_updates` room has members.
+SOCKETIO_DASHBOARD_INTERVAL = env_int("SOCKETIO_DASHBOARD_INTERVAL", 5, minimum=1, maximum=3600)
 
 # /metrics: open to these networks (comma-separated CIDRs; default loopback only), or to any caller
 # sending "Authorization: Bearer $METRICS_TOKEN" when a token is set. Anyone else gets a 404.
@@ -312,6 +353,9 @@ CORS_ALLOW_HEADERS = (
 # A rotated refresh token presented again within this many seconds is refused without ending the
 # session (two tabs refreshing at once); later, it revokes the session (theft detection).
 JWT_REUSE_LEEWAY_SECONDS = env_int("JWT_REUSE_LEEWAY_SECONDS", 30, minimum=0, maximum=3600)
+# The enginel document's limits per user or API key (counted in the shared cache by every process).
+ENGINEL_RATE_LIMIT_PER_HOUR = env_int("ENGINEL_RATE_LIMIT_PER_HOUR", 1000, minimum=1)
+ENGINEL_RATE_LIMIT_PER_MINUTE = env_int("ENGINEL_RATE_LIMIT_PER_MINUTE", 100, minimum=1)
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",

@@ -1,11 +1,13 @@
 """The ``custos`` command (also ``python -m custos``).
 
-custos serve [--host H] [--port P] [--workers N]   HTTP + WebSockets on one port
+custos serve [--host H] [--port P] [--workers N] [--no-migrate]   HTTP + WebSockets on one port
 custos worker [--beat] [--concurrency N]           a job worker
 custos beat                                        the periodic-task scheduler
+custos mqtt [--url URL]                            MQTT telemetry ingestion (MQTT_URL)
 custos migrate | createsuperuser | check | demo    set-up and checks
 custos audit verify                                check the audit log's hash chain
 custos manage <django command> [args]              any Django management command
+custos spec-report [--run]                         documented routes served (and passing) per dialect
 """
 
 from __future__ import annotations
@@ -78,14 +80,42 @@ def _start_embedded_worker() -> WorkerSupervisor | None:
     return supervisor
 
 
+def _start_mqtt_bridge() -> WorkerSupervisor | None:
+    """``custos mqtt`` beside the server when ``MQTT_URL`` is set, supervised like the embedded worker."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from custos.ops.supervisor import WorkerSupervisor
+
+    if not settings.MQTT_URL:
+        return None
+    supervisor = WorkerSupervisor(
+        [sys.executable, "-m", "custos", "mqtt"],
+        env=os.environ.copy(),
+        status_file=Path(settings.CUSTOS_HOME) / "run" / "mqtt-bridge.json",
+        max_backoff=float(settings.CUSTOS_WORKER_RESTART_MAX_BACKOFF),
+        report=lambda message: print(
+            message.replace("embedded job worker", "MQTT bridge"), file=sys.stderr, flush=True
+        ),
+    )
+    supervisor.start()
+    return supervisor
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from custos.ops import multiprocess
+
+    multiprocess.prepare(args.workers)  # before Django (and prometheus_client) is imported
     _setup()
     from granian import Granian
     from granian.constants import Interfaces
 
-    _manage("migrate", "--no-input", "--verbosity", "0")
+    if not args.no_migrate:
+        _manage("migrate", "--no-input", "--verbosity", "0")
     ensure_admin()
     worker = _start_embedded_worker()
+    bridge = _start_mqtt_bridge()
     print(f"custos: serving on http://{args.host}:{args.port}/ with {args.workers} worker(s)", flush=True)
     try:
         Granian(
@@ -98,8 +128,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
             log_access=False,
         ).serve()
     finally:
+        if bridge is not None:
+            bridge.stop(timeout=20)
         if worker is not None:
             worker.stop(timeout=20)
+    return 0
+
+
+def cmd_mqtt(args: argparse.Namespace) -> int:
+    """Subscribe to the telemetry topics and store what devices publish, until SIGTERM/SIGINT."""
+    _setup()
+    import logging
+    import signal
+
+    from django.conf import settings
+
+    from custos.devices.mqtt import TOPICS, Bridge
+
+    url = args.url or settings.MQTT_URL
+    if not url:
+        print("custos: MQTT_URL is not set (or pass --url mqtt://host:1883)", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    bridge = Bridge(url)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: bridge.stop())
+    print(
+        f"custos: MQTT ingestion from {bridge.address['host']}:{bridge.address['port']} ({', '.join(TOPICS)})",
+        flush=True,
+    )
+    bridge.run()
+    print(f"custos: MQTT ingestion stopped: {dict(sorted(bridge.stats.items()))}", flush=True)
     return 0
 
 
@@ -186,6 +245,13 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_spec_report(args: argparse.Namespace) -> int:
+    """Covered/total routes per dialect; with --run, passing/total from the conformance suite."""
+    from custos.ops.spec_report import main as spec_report
+
+    return spec_report([*(["--run"] if args.run else []), *(["-k", args.select] if args.select else [])])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="custos", description="Custos platform")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -194,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="server processes")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="skip migrations on start (a deploy step ran `custos migrate`)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a job worker")
@@ -206,6 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     beat.add_argument("--loglevel", default="INFO")
     beat.set_defaults(func=cmd_beat)
 
+    mqtt = sub.add_parser("mqtt", help="ingest device telemetry from the MQTT broker of MQTT_URL")
+    mqtt.add_argument("--url", default="", help="broker URL (default: MQTT_URL)")
+    mqtt.set_defaults(func=cmd_mqtt)
+
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     createsuperuser = sub.add_parser("createsuperuser", help="create an administrator")
     createsuperuser.add_argument("rest", nargs=argparse.REMAINDER)
@@ -217,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit log tools")
     audit.add_argument("action", choices=["verify"], help="verify: check the hash chain end to end")
     audit.set_defaults(func=cmd_audit)
+    report = sub.add_parser("spec-report", help="documented routes served and passing, per dialect")
+    report.add_argument("--run", action="store_true", help="also run the conformance suite (passing/total)")
+    report.add_argument("-k", dest="select", default="", help="only routes matching this pytest -k expression")
+    report.set_defaults(func=cmd_spec_report)
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

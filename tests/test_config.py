@@ -127,10 +127,14 @@ def test_run_mode_follows_the_environment(settings):
             "channels_redis.pubsub.RedisPubSubChannelLayer",
         )
     else:
+        # diskcache's SQLite files, shared by the machine's processes: an atomic increment of microseconds
+        # for the rate-limit counters (Django's file cache rewrote a file per write and its incr was not
+        # atomic across processes).
         assert (cache, layer) == (
-            "django.core.cache.backends.filebased.FileBasedCache",
+            "custos.ops.cache.EmbeddedCache",
             "channels.layers.InMemoryChannelLayer",
         )
+        assert settings.CACHES["default"]["LOCATION"] == str(settings.CUSTOS_HOME / "cache")
     if not os.environ.get("CELERY_BROKER_URL"):
         assert settings.CELERY_BROKER_URL.startswith("sqla+sqlite:///")
         assert settings.EMBEDDED_QUEUE is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -137,3 +138,28 @@ def test_embedded_queue_keeps_a_job_queued_before_any_worker_runs(tmp_path):
         worker.wait(timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "pong"
+
+
+def test_prometheus_directory_is_set_for_several_processes_and_emptied_only_when_ours(tmp_path, monkeypatch):
+    from custos.ops import multiprocess
+
+    monkeypatch.setenv(multiprocess.ENV, "")  # recorded, so monkeypatch removes what prepare() sets
+    monkeypatch.delenv(multiprocess.ENV)
+    monkeypatch.setenv("CUSTOS_HOME", str(tmp_path / "home"))
+    assert multiprocess.prepare(1) is None
+    assert multiprocess.ENV not in os.environ
+
+    ours = tmp_path / "home" / "run" / "prometheus"
+    ours.mkdir(parents=True)
+    (ours / "counter_123.db").write_bytes(b"stale")
+    assert multiprocess.prepare(2) == ours
+    assert list(ours.iterdir()) == []  # a previous run's samples are gone
+    assert os.environ[multiprocess.ENV] == str(ours)
+
+    # Set from outside (maybe shared by several `custos serve` of the machine): used as it is.
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "counter_456.db").write_bytes(b"live")
+    monkeypatch.setenv(multiprocess.ENV, str(shared))
+    assert multiprocess.prepare(1) == shared
+    assert [path.name for path in shared.iterdir()] == ["counter_456.db"]

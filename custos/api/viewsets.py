@@ -12,11 +12,14 @@ from rest_framework import generics, viewsets
 from rest_framework.views import APIView
 
 from custos.api.conventions import get_dialect
+from custos.api.serializers import make_fast_list
 
 
 class DialectMixin:
     dialect: ClassVar[str] = "pipeline"
     field_selection: ClassVar[bool] = False
+    # False on routes that must never be throttled (the liveness probe of load balancers).
+    dialect_throttles: ClassVar[bool] = True
     # Set by __init_subclass__ (declared here for the type checker only).
     schema: ClassVar[Any]
     throttle_classes: Any
@@ -36,13 +39,21 @@ class DialectMixin:
             if not _set_explicitly(cls, attribute):
                 setattr(cls, attribute, value)
                 auto.add(attribute)
-        if conventions.throttles:
+        if conventions.throttles and cls.dialect_throttles:
             own = [t for t in getattr(cls, "throttle_classes", ()) if t not in conventions.throttles]
             cls.throttle_classes = [*own, *conventions.throttles]
         if conventions.schema_class is not None and not _set_explicitly(cls, "schema"):
             cls.schema = conventions.schema_class()
             auto.add("schema")
         cls._dialect_auto = frozenset(auto)
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        """Output lists (``many=True`` without ``data``) are presented by ``present_rows``: the same
+        body without DRF's per-field overhead."""
+        serializer = super().get_serializer(*args, **kwargs)  # type: ignore[misc]
+        if kwargs.get("many") and "data" not in kwargs:
+            serializer = make_fast_list(serializer)
+        return serializer
 
 
 def _set_explicitly(cls: type, attribute: str) -> bool:

@@ -44,3 +44,21 @@ def register_collectors() -> None:
     if not _registered:
         REGISTRY.register(JobCollector())
         _registered = True
+
+
+def metrics_view(request: object) -> object:
+    """``/metrics``: every process's samples in multiprocess mode (``custos.ops.multiprocess``), plus the
+    job figures read from the database; this process's registry otherwise."""
+    import os
+
+    import prometheus_client
+    from django.http import HttpResponse
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = prometheus_client.CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(JobCollector())
+    else:
+        registry = REGISTRY
+    return HttpResponse(prometheus_client.generate_latest(registry), content_type=prometheus_client.CONTENT_TYPE_LATEST)

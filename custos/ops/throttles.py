@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
 
@@ -19,7 +20,12 @@ WINDOW_SECONDS = 3600
 
 
 def _count(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout=timeout)
+    """Add one to the window's counter and return it: one atomic increment once the counter exists."""
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window's first request (or the counter expired): create it, then count
+        pass
+    cache.add(key, 0, timeout=timeout)  # only one process's add succeeds; every increment counts
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
@@ -94,22 +100,22 @@ class EnginelCallerMixin:
 
 
 class EnginelHourlyThrottle(EnginelCallerMixin, WindowThrottle):
-    """1000 requests per hour (the enginel document)."""
+    """1000 requests per hour (the enginel document; ``ENGINEL_RATE_LIMIT_PER_HOUR``)."""
 
     scope = "enginel-hour"
 
     def limit(self) -> int:
-        return 1000
+        return int(settings.ENGINEL_RATE_LIMIT_PER_HOUR)
 
 
 class EnginelBurstThrottle(EnginelCallerMixin, WindowThrottle):
-    """100 requests per minute (the enginel document's burst limit)."""
+    """100 requests per minute (the enginel document's burst limit; ``ENGINEL_RATE_LIMIT_PER_MINUTE``)."""
 
     scope = "enginel-minute"
     window = 60
 
     def limit(self) -> int:
-        return 100
+        return int(settings.ENGINEL_RATE_LIMIT_PER_MINUTE)
 
 
 class EnginelUploadThrottle(EnginelCallerMixin, WindowThrottle):
