@@ -38,3 +38,8 @@ def bench_owner() -> tuple[Any, Any, Any]:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return org, user, client
+
+
+def machine_load() -> str:
+    """The load averages, printed beside timings: on a shared machine they say what the figures met."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_owner, setup_django  # noqa: E402 - after the path is set
+from bench.common import bench_owner, machine_load, setup_django  # noqa: E402 - after the path is set
 
 
 def _fleet(args, org, now):
@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"/api/historical_data, 86,400 1 Hz readings -> {len(body['values'])} buckets: median "
               f"{statistics.median(timings[1:]) * 1000:.1f} ms, min {min(timings[1:]) * 1000:.1f} ms "
               f"over {args.repeat} runs (first run {timings[0] * 1000:.1f} ms)")  # fmt: skip
+        print(f"load average {machine_load()} (1, 5, 15 min; {os.cpu_count()} CPUs)")
         del np
     return 0
 

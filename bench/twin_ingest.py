@@ -3,9 +3,10 @@
 In one run, against one fresh database:
 
   route  ``POST /api/readings`` through Django's full request stack (middleware, JWT authentication,
-         orjson parsing, the all-or-nothing validation of ``readings_ingest``, one ``bulk_create``
-         and one ``last_seen`` update per request, in one transaction), driven by Django's test
-         client in this process: no network, no server threads;
+         orjson parsing, the all-or-nothing validation of ``readings_ingest``, one binary ``COPY``
+         (PostgreSQL) or one ``executemany`` (SQLite), the alarm rules and one ``last_seen`` update
+         per request, in one transaction), driven by Django's test client in this process: no
+         network, no server threads;
   raw    the same rows, already as Python tuples, inserted into the same table with the driver
          alone: ``executemany`` on SQLite, ``COPY ... FROM STDIN`` on PostgreSQL, one transaction
          per batch (the same batches as the route).
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_owner, setup_django  # noqa: E402 - after the path is set
+from bench.common import bench_owner, machine_load, setup_django  # noqa: E402 - after the path is set
 
 
 def _rows(devices: list[str], batches: int, size: int) -> list[list[dict]]:
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
         route_rate, raw_rate = total / route_seconds, total / raw_seconds
         print(f"database      {vendor} ({connection.settings_dict['NAME']})")
+        print(f"load average  {machine_load()} (1, 5, 15 min; {os.cpu_count()} CPUs)")
         print(f"rows          {total} in {args.batches} batches of {args.batch}, {args.devices} devices")
         print(f"route         {route_rate:12,.0f} readings/s  ({route_seconds:.2f} s, POST /api/readings)")
         raw_name = "COPY" if vendor == "postgresql" else "executemany"

@@ -21,9 +21,11 @@ import operator as op
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Field as ModelField
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -260,9 +262,18 @@ def _clear(rule: AlertRule, alert: Alert, *, value: float, moment: datetime) -> 
     alert_resolve(WriteContext.system(organization_id=rule.organization_id), alert, notes=notes, roles=None)
 
 
-def evaluate_batch(*, organization_id: Any, rows: Sequence[tuple[Any, datetime, str, float]]) -> list[Alert]:
+def evaluate_batch(
+    *,
+    organization_id: Any,
+    rows: Sequence[tuple[Any, datetime, str, float]],
+    devices: Mapping[Any, tuple[str, str]] | None = None,
+) -> list[Alert]:
     """Evaluate the enabled threshold rules of ``organization_id`` on a stored batch of
-    ``(device pk, timestamp, metric, value)`` rows; the alarms raised. Runs in the caller's transaction."""
+    ``(device pk, timestamp, metric, value)`` rows; the alarms raised. Runs in the caller's transaction.
+
+    ``devices`` (device pk -> ``(device_id, device_type)`` of every device of the batch) saves a query
+    when the caller has it already. The cost per row is one dictionary look-up and one append per rule
+    that applies; the rules are then run over each (rule, device) series in time order."""
     rules = list(
         AlertRule.objects.filter(organization_id=organization_id, enabled=True, no_data_minutes__isnull=True).exclude(
             threshold__isnull=True
@@ -270,65 +281,103 @@ def evaluate_batch(*, organization_id: Any, rows: Sequence[tuple[Any, datetime, 
     )
     if not rules or not rows:
         return []
-    devices = {
-        pk: (device_type, device_key)
-        for pk, device_type, device_key in Device.objects.filter(pk__in={row[0] for row in rows}).values_list(
-            "pk", "device_type", "device_id"
-        )
-    }
+    if devices is None:
+        devices = {
+            pk: (device_key, device_type)
+            for pk, device_key, device_type in Device.objects.filter(pk__in={row[0] for row in rows}).values_list(
+                "pk", "device_id", "device_type"
+            )
+        }
     by_metric: dict[str, list[AlertRule]] = defaultdict(list)
     for rule in rules:
         by_metric[rule.metric].append(rule)
-    series: dict[tuple[Any, Any], list[tuple[datetime, float]]] = defaultdict(list)
+    series: dict[tuple[Any, Any], list[tuple[datetime, float]]] = {}
+    # keyed by the identity of the pk object: the rows of one device share it (a second, equal object only
+    # costs a second look-up), and hashing a UUID per row would cost more than the routing itself
+    targets_of: dict[tuple[int, str], list[list[tuple[datetime, float]]]] = {}
     rule_of: dict[Any, AlertRule] = {rule.pk: rule for rule in rules}
     for device_pk, moment, metric, value in rows:
-        device_type = devices.get(device_pk, ("", ""))[0]
-        for rule_metric in _metrics_of(metric, device_type):
-            for rule in by_metric.get(rule_metric, ()):
-                if _applies(rule, device_pk, device_type):
-                    series[(rule.pk, device_pk)].append((moment, value))
+        targets = targets_of.get((id(device_pk), metric))
+        if targets is None:  # once per (device, metric) of the batch: the series its readings feed
+            device_type = devices.get(device_pk, ("", ""))[1]
+            targets = []
+            for rule_metric in _metrics_of(metric, device_type):
+                for rule in by_metric.get(rule_metric, ()):
+                    if _applies(rule, device_pk, device_type):
+                        targets.append(series.setdefault((rule.pk, device_pk), []))
+            targets_of[(id(device_pk), metric)] = targets
+        for target in targets:
+            target.append((moment, value))
     if not series:
         return []
-    states = {
-        (state.rule_id, state.device_id): state
-        for state in AlertRuleState.objects.select_for_update(of=("self",))
-        .select_related("alert")
+    # Where each (rule, device) stands, locked for this transaction; the alarms of breaches in progress.
+    states: dict[tuple[Any, Any], tuple[datetime | None, datetime | None, Any]] = {
+        (rule_pk, device_pk): (since, last, alert_pk)
+        for rule_pk, device_pk, since, last, alert_pk in AlertRuleState.objects.select_for_update()
         .filter(rule_id__in={key[0] for key in series}, device_id__in={key[1] for key in series})
+        .values_list("rule_id", "device_id", "breach_since", "last_timestamp", "alert_id")
     }
+    open_pks = [state[2] for state in states.values() if state[2] is not None]
+    alerts: dict[Any, Alert] = Alert.objects.in_bulk(open_pks) if open_pks else {}
     raised: list[Alert] = []
-    changed: list[AlertRuleState] = []
+    changed: list[tuple[Any, Any, datetime | None, datetime | None, Any]] = []
+    at = itemgetter(0)
     for (rule_pk, device_pk), points in series.items():
         rule = rule_of[rule_pk]
-        state = states.get((rule_pk, device_pk)) or AlertRuleState(rule_id=rule_pk, device_id=device_pk)
+        known = states.get((rule_pk, device_pk))
+        before = known or (None, None, None)
+        breach_since, last, alert_pk = before
+        alert = alerts.get(alert_pk) if alert_pk is not None else None
         meets = OPERATORS[rule.operator]
         threshold = float(rule.threshold or 0.0)
         duration = timedelta(seconds=rule.duration_seconds)
-        device_key = devices[device_pk][1]
-        before = (state.breach_since, state.last_timestamp, state.alert_id)
-        for moment, value in sorted(points, key=lambda point: point[0]):
-            if state.last_timestamp is not None and moment <= state.last_timestamp:
+        device_key = devices[device_pk][0]
+        points.sort(key=at)  # stable, linear when the batch is in time order already
+        for moment, value in points:
+            if last is not None and moment <= last:
                 continue  # already evaluated: the state moves forward only
-            state.last_timestamp = moment
+            last = moment
             if meets(value, threshold):
-                if state.breach_since is None:
-                    state.breach_since = moment
-                if state.alert is None and moment - state.breach_since >= duration:
-                    state.alert = _raise(rule, device_key, value=value, moment=moment, since=state.breach_since)
-                    raised.append(state.alert)
-            else:
-                if state.alert is not None:
-                    _clear(rule, state.alert, value=value, moment=moment)
-                state.breach_since, state.alert = None, None
-        if (state.breach_since, state.last_timestamp, state.alert_id) != before or state.pk is None:
-            changed.append(state)
+                if breach_since is None:
+                    breach_since = moment
+                if alert is None and moment - breach_since >= duration:
+                    alert = _raise(rule, device_key, value=value, moment=moment, since=breach_since)
+                    raised.append(alert)
+            elif breach_since is not None or alert is not None:
+                if alert is not None:
+                    _clear(rule, alert, value=value, moment=moment)
+                breach_since, alert = None, None
+        after = (breach_since, last, alert.pk if alert is not None else None)
+        if known is None or after != before:
+            changed.append((rule_pk, device_pk, *after))
     if changed:
-        AlertRuleState.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["rule", "device"],
-            update_fields=["breach_since", "last_timestamp", "alert"],
-        )
+        _save_states(changed)
     return raised
+
+
+def _save_states(states: Sequence[tuple[Any, Any, datetime | None, datetime | None, Any]]) -> None:
+    """Insert or update ``(rule pk, device pk, breach_since, last_timestamp, alert pk)`` states in one
+    ``executemany`` (``INSERT ... ON CONFLICT DO UPDATE``, which SQLite and PostgreSQL both speak):
+    ``bulk_create(update_conflicts=True)`` compiles every value through the ORM and would cost more
+    than the rest of the evaluation."""
+    connection = connections[router.db_for_write(AlertRuleState)]
+    meta = AlertRuleState._meta
+    names = ("rule", "device", "breach_since", "last_timestamp", "alert")
+    fields = [field for field in (meta.get_field(name) for name in names) if isinstance(field, ModelField)]
+    quote = connection.ops.quote_name
+    columns = [quote(str(field.column)) for field in fields]
+    table = quote(meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
+        f"ON CONFLICT ({columns[0]}, {columns[1]}) DO UPDATE SET "
+        + ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[2:])
+    )
+    params = [
+        tuple(field.get_db_prep_save(value, connection) for field, value in zip(fields, state, strict=True))
+        for state in states
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 # --- No-data rules (periodic) ---------------------------------------------------------------------

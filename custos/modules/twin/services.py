@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -319,6 +320,18 @@ def health_scores_update_all(*, now: datetime | None = None) -> int:
         scored = health_scores_update(WriteContext.system(organization_id=organization_id), devices=devices, now=now)
         count += sum(1 for item in scored if item.health is not None)
     return count
+
+
+def health_retention() -> timedelta:
+    return timedelta(days=int(getattr(settings, "TWIN_HEALTH_RETENTION_DAYS", 90)))
+
+
+def health_records_prune(*, now: datetime | None = None) -> int:
+    """Remove the stored health history older than ``TWIN_HEALTH_RETENTION_DAYS`` (the devices keep
+    their current scores); the number removed. Run by the hourly ``twin.update_health_scores``."""
+    cutoff = (now or timezone.now()) - health_retention()
+    removed, _ = HealthRecord.objects.filter(computed_at__lt=cutoff).delete()
+    return removed
 
 
 # --- Predictions ----------------------------------------------------------------------------------

@@ -49,5 +49,7 @@ def retrain_models_periodic() -> list[str]:
 
 
 @shared_task(name="twin.update_health_scores")
-def update_health_scores() -> int:
-    return services.health_scores_update_all()
+def update_health_scores() -> dict[str, int]:
+    """Score every device (a ``HealthRecord`` each), then drop the health history past its retention."""
+    scored = services.health_scores_update_all()
+    return {"scored": scored, "pruned": services.health_records_prune()}
