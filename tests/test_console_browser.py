@@ -19,6 +19,8 @@ CHROMIUM = next(
     (path for path in ("/usr/bin/chromium", shutil.which("chromium") or "") if path and Path(path).exists()), None
 )
 HTMX = ROOT / "console" / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+LEAFLET = ROOT / "console" / "node_modules" / "leaflet" / "dist" / "leaflet.js"
+SOCKET_IO = ROOT / "console" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 PASSWORD = "a-long-console-password"
 SETUP = (
     "import json; "
@@ -32,11 +34,17 @@ SETUP = (
     "status='warning', unit='C'); "
     "a = alert(organization=org, source='twin', alert_type='temperature_high', severity='high', "
     "subject_type='device', subject_id='DEV_BROWSER', message='Temperature above 80'); "
-    "print(json.dumps({'alert': str(a.pk)}))"
+    "from custos.modules.pipelines.models import Pipeline; "
+    "Pipeline.objects.create(organization=org, name='Ionian line', length_km=12.0, diameter_mm=500, "
+    "material='steel', route={'type': 'LineString', 'coordinates': [[23.0, 38.0], [23.1, 38.05]]}); "
+    "p = alert(organization=org, source='pipeline', alert_type='leak', severity='critical', "
+    "message='Leak suspected near valve 4'); "
+    "print(json.dumps({'alert': str(a.pk), 'pipeline_alert': str(p.pk)}))"
 )
 CHECK = (
     "from custos.alerts.models import Alert; "
-    "a = Alert.objects.get(pk='{alert}'); print(a.status, a.acknowledged_by.email)"
+    "a = Alert.objects.get(pk='{alert}'); p = Alert.objects.get(pk='{pipeline_alert}'); "
+    "print(a.status, a.acknowledged_by.email, p.status, p.resolution_notes)"
 )
 
 
@@ -49,7 +57,8 @@ def test_operator_logs_in_and_acknowledges_an_alarm(tmp_path):
     assert _custos("migrate", env=env, timeout=240).returncode == 0
     made = _custos("manage", "shell", "-c", SETUP, env=env, timeout=120)
     assert made.returncode == 0, made.stderr
-    alert_id = json.loads(made.stdout.strip().splitlines()[-1])["alert"]
+    made_ids = json.loads(made.stdout.strip().splitlines()[-1])
+    alert_id, pipeline_alert = made_ids["alert"], made_ids["pipeline_alert"]
     server = Server(env, tmp_path / "serve.log")
     shots = Path(os.environ.get("CUSTOS_SCREENSHOTS", tmp_path / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
@@ -80,9 +89,120 @@ def test_operator_logs_in_and_acknowledges_an_alarm(tmp_path):
                     "Acknowledged by operator@example.org"
                 )
                 page.screenshot(path=str(shots / "twin-fleet-acknowledged.png"), full_page=True)
+
+                page.get_by_role("link", name="Pipelines").click()
+                expect(page.locator(".figures")).to_contain_text("Open alerts1 (1 critical)")
+                if LEAFLET.is_file():  # the route drawn by Leaflet as an SVG path
+                    expect(page.locator("#pipeline-map")).to_have_attribute("data-drawn", "1")
+                    expect(page.locator("#pipeline-map path.route")).to_have_count(1)
+                page.screenshot(path=str(shots / "pipelines.png"), full_page=True)
+                row = page.locator(f"#pipeline-alert-{pipeline_alert}")
+                row.get_by_label("Notes").fill("Valve 4 replaced")
+                row.get_by_role("button", name="Resolve").click()
+                expect(page.locator(f"#pipeline-alert-{pipeline_alert} .alert-state")).to_have_text("Resolved")
             finally:
                 browser.close()
     finally:
         server.stop()
-    checked = _custos("manage", "shell", "-c", CHECK.replace("{alert}", alert_id), env=env, timeout=120)
-    assert checked.stdout.strip().splitlines()[-1] == "acknowledged operator@example.org"
+    check = CHECK.replace("{alert}", alert_id).replace("{pipeline_alert}", pipeline_alert)
+    checked = _custos("manage", "shell", "-c", check, env=env, timeout=120)
+    assert checked.stdout.strip().splitlines()[-1] == "acknowledged operator@example.org resolved Valve 4 replaced"
+
+
+LIVE_SETUP = (
+    "import json; "
+    "from custos.identity.tests.factories import user; "
+    "from custos.orgs.tests.factories import organization; "
+    "from custos.alerts.tests.factories import alert; "
+    "from custos.devices.models import AlertRule, Device; "
+    "org = organization(name='Live Org', slug='live-org'); "
+    "other = organization(name='Other Org', slug='other-org'); "
+    f"user('operator@example.org', password='{PASSWORD}', organization=org, role='MEMBER'); "
+    f"user('supervisor@example.org', password='{PASSWORD}', organization=org, role='MEMBER'); "
+    f"user('stranger@example.org', password='{PASSWORD}', organization=other, role='OWNER'); "
+    "Device.objects.create(organization=org, device_id='DEV_LIVE', device_type='temperature_sensor', unit='C'); "
+    "AlertRule.objects.create(organization=org, name='too_hot', metric='temperature', operator='>', "
+    "threshold=80.0, severity='critical', duration_seconds=0); "
+    "a = alert(organization=org, source='twin', alert_type='temperature_high', severity='high', "
+    "subject_type='device', subject_id='DEV_LIVE', message='Temperature above 80'); "
+    "print(json.dumps({'alert': str(a.pk)}))"
+)
+INGEST = (
+    "from django.utils import timezone; "
+    "from custos.devices.models import Device; from custos.devices.services import readings_ingest; "
+    "from custos.identity.models import User; from custos.kernel.context import WriteContext; "
+    "d = Device.objects.get(device_id='DEV_LIVE'); "
+    "ctx = WriteContext.for_user(User.objects.get(email='operator@example.org'), organization_id=d.organization_id); "
+    "readings_ingest(ctx, device=d, rows=[{'timestamp': timezone.now().isoformat(), 'value': 97.5, "
+    "'metric': 'temperature'}]); print('ingested')"
+)
+
+
+def _log_in(page, base: str, identifier: str, path: str = "/console/twin/") -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/console/login/?next={path}")
+    page.get_by_label("E-mail or username").fill(identifier)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}{path}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium; .ci/run does it)")
+@pytest.mark.skipif(not SOCKET_IO.is_file(), reason="socket.io-client not installed (make install with npm)")
+def test_alarms_arrive_and_acknowledgements_spread_live_over_socketio(tmp_path):
+    """Two consoles of one organization joined to the Socket.IO rooms (polling off while live): an alarm
+    raised by readings ingested in another process appears in both; acknowledged in one, it changes in
+    the other. A third console of another organization sees none of it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    env = _clean_env(tmp_path, CUSTOS_EMBEDDED_WORKER="false")
+    assert _custos("migrate", env=env, timeout=240).returncode == 0
+    made = _custos("manage", "shell", "-c", LIVE_SETUP, env=env, timeout=120)
+    assert made.returncode == 0, made.stderr
+    first_alert = json.loads(made.stdout.strip().splitlines()[-1])["alert"]
+    server = Server(env, tmp_path / "serve.log")
+    shots = Path(os.environ.get("CUSTOS_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        server.wait_ready()
+        assert httpx.get(f"{server.base}/static/console/vendor/socket.io.min.js", timeout=10).status_code == 200
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                pages = []
+                for identifier in ("operator", "supervisor", "stranger"):
+                    page = browser.new_context().new_page()
+                    _log_in(page, server.base, identifier)
+                    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=20_000)
+                    expect(page.locator("[data-live-label]")).to_have_text("Updates: live")
+                    pages.append(page)
+                operator, supervisor, stranger = pages
+                for page in (operator, supervisor):
+                    expect(page.locator("li.card[data-device='DEV_LIVE']")).to_contain_text("Open alarms: 1")
+                expect(stranger.locator("#alarms")).to_contain_text("No open alarms.")
+
+                ingested = _custos("manage", "shell", "-c", INGEST, env=env, timeout=120)
+                assert ingested.stdout.strip().endswith("ingested"), ingested.stderr
+                for page in (operator, supervisor):
+                    expect(page.locator("li.card[data-device='DEV_LIVE']")).to_contain_text(
+                        "Open alarms: 2", timeout=15_000
+                    )
+                    expect(page.locator("#alarms tr.alarm-row")).to_have_count(2)
+                operator.screenshot(path=str(shots / "twin-live-alarm.png"), full_page=True)
+
+                operator.locator(f"#alarm-{first_alert}").get_by_role("button", name="Acknowledge").click()
+                state = f"#alarm-{first_alert} .alarm-state"
+                expect(operator.locator(state)).to_have_text("Acknowledged by operator@example.org")
+                expect(supervisor.locator(state)).to_have_text("Acknowledged by operator@example.org", timeout=15_000)
+                supervisor.screenshot(path=str(shots / "twin-live-acknowledged-elsewhere.png"), full_page=True)
+                expect(stranger.locator("#alarms")).to_contain_text("No open alarms.")
+                expect(stranger.locator("#fleet")).to_have_text("No devices.")
+                expect(stranger.locator("li.card")).to_have_count(0)
+            finally:
+                browser.close()
+    finally:
+        server.stop()

@@ -14,6 +14,25 @@ from django.core.files.storage import FileSystemStorage
 # static path -> file under console/node_modules
 VENDOR_FILES = {
     "console/vendor/htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "console/vendor/socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    "console/vendor/leaflet/leaflet.js": "leaflet/dist/leaflet.js",
+    "console/vendor/leaflet/leaflet.css": "leaflet/dist/leaflet.css",
+    **{
+        f"console/vendor/leaflet/images/{name}": f"leaflet/dist/images/{name}"
+        for name in ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png", "marker-shadow.png")
+    },
+    # three.js as ES modules (an import map in design.html names "three" and "three/addons/")
+    "console/vendor/three/three.module.js": "three/build/three.module.js",
+    "console/vendor/three/three.core.js": "three/build/three.core.js",
+    **{
+        f"console/vendor/three/addons/{name}": f"three/examples/jsm/{name}"
+        for name in (
+            "loaders/GLTFLoader.js",
+            "controls/OrbitControls.js",
+            "utils/BufferGeometryUtils.js",
+            "utils/SkeletonUtils.js",
+        )
+    },
 }
 
 

@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from custos.console.views import admin, auth, domains, twin
+from custos.console.views import admin, auth, domains, live, pipelines, twin
 
 app_name = "console"
 
@@ -13,16 +13,35 @@ urlpatterns = [
     path("logout/", auth.logout_view, name="logout"),
     path("organization/", auth.switch_organization, name="switch-organization"),
     path("admin/audit/", admin.audit_log, name="audit"),
+    path("admin/audit/export.csv", admin.audit_export, name="audit-export"),
+    path("admin/api-keys/", admin.api_keys, name="api-keys"),
+    path("admin/api-keys/<str:key_id>/revoke/", admin.api_key_revoke_view, name="api-key-revoke"),
     path("admin/jobs/", admin.job_list, name="jobs"),
     path("admin/jobs/<str:job_id>/row/", admin.job_row, name="job-row"),
     path("admin/jobs/<str:job_id>/cancel/", admin.job_cancel, name="job-cancel"),
     path("admin/members/", admin.members, name="members"),
+    path("live/token/", live.live_token, name="live-token"),
     path("twin/", twin.fleet, name="fleet"),
+    path("twin/grid/", twin.fleet_grid, name="fleet-grid"),
     path("twin/alarms/", twin.alarms_panel, name="alarms"),
     path("twin/alarms/<str:alert_id>/acknowledge/", twin.acknowledge, name="alarm-acknowledge"),
     path("twin/devices/<str:device_id>/", twin.device_detail, name="device"),
     path("quality/", domains.quality_page, name="quality"),
     path("designs/", domains.design_list, name="designs"),
     path("designs/<str:design_id>/", domains.design_detail, name="design"),
-    path("pipelines/", domains.pipelines_page, name="pipelines"),
+    path("pipelines/", pipelines.pipelines_page, name="pipelines"),
+    path("pipelines/alerts/", pipelines.alerts_panel, name="pipeline-alerts"),
+    path("pipelines/alerts/<str:alert_id>/resolve/", pipelines.alert_resolve, name="pipeline-alert-resolve"),
+    path(
+        "pipelines/findings/<str:result_id>/verify/",
+        pipelines.finding_review,
+        {"verdict": "verify"},
+        name="finding-verify",
+    ),
+    path(
+        "pipelines/findings/<str:result_id>/false-positive/",
+        pipelines.finding_review,
+        {"verdict": "false-positive"},
+        name="finding-false-positive",
+    ),
 ]

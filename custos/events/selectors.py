@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from custos.events.services import validate_topic
+from custos.identity.authentication import CustosJWTAuthentication
 from custos.orgs.choices import ADMIN_ROLES
 from custos.orgs.models import Membership
 from custos.orgs.selectors import platform_role
@@ -43,10 +43,11 @@ def token_from_handshake(
 
 
 def user_for_token(*, token: str) -> Any | None:
-    """The active user an access token belongs to, or ``None`` (bad, expired or revoked token)."""
+    """The active user an access token belongs to, or ``None`` (bad, expired or revoked token, or a token
+    whose session was ended: the same checks as the API's bearer authentication)."""
     if not token:
         return None
-    authentication = JWTAuthentication()
+    authentication = CustosJWTAuthentication()
     try:
         validated = authentication.get_validated_token(token.encode())
         user = authentication.get_user(validated)

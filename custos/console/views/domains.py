@@ -1,4 +1,4 @@
-"""Quality, designs and pipelines pages (read-only in this slice), over the modules' selectors."""
+"""Quality and designs pages, over the modules' selectors."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from custos.alerts.choices import AlertStatus
-from custos.alerts.models import Alert
 from custos.console.state import console_page, write_context
 from custos.console.views.common import parse_uuid, require_organization
 from custos.kernel.errors import NotFound
-from custos.modules.pipelines.models import Pipeline
-from custos.modules.pipelines.selectors import pipeline_health
 from custos.modules.plm import access as plm_access
 from custos.modules.plm.models import DesignAsset, DesignSeries
 from custos.modules.plm.selectors import bom_tree
@@ -22,7 +18,6 @@ from custos.modules.quality import selectors as quality
 
 SAMPLES_SHOWN = 50
 DESIGNS_SHOWN = 200
-PIPELINE_ALERTS_SHOWN = 50
 
 
 @require_GET
@@ -76,21 +71,3 @@ def design_detail(request: HttpRequest, design_id: str) -> HttpResponse:
         raise NotFound("Design not found.")
     plm_access.check_design(write_context(request), design)  # 403 and an ITAR_VIOLATION audit row
     return render(request, "console/design.html", {"design": design, "bom": bom_tree(design), "area": "designs"})
-
-
-@require_GET
-@console_page
-def pipelines_page(request: HttpRequest) -> HttpResponse:
-    state = require_organization(request)
-    health = {row["pipeline_id"]: row for row in pipeline_health(org_ids=state.org_ids)}
-    pipelines = [
-        {"pipeline": item, "health": health.get(item.pk)}
-        for item in Pipeline.objects.for_orgs(state.org_ids).order_by("name")
-    ]
-    alerts = list(
-        Alert.objects.for_orgs(state.org_ids)
-        .filter(source="pipeline")
-        .exclude(status=AlertStatus.RESOLVED)
-        .order_by("-created_at")[:PIPELINE_ALERTS_SHOWN]
-    )
-    return render(request, "console/pipelines.html", {"pipelines": pipelines, "alerts": alerts, "area": "pipelines"})

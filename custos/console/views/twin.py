@@ -35,20 +35,33 @@ def _alarm_rows(alerts: Any) -> list[Any]:
     return list(alerts.select_related("acknowledged_by")[:ALARMS_SHOWN])
 
 
-@require_GET
-@console_page
-def fleet(request: HttpRequest) -> HttpResponse:
-    state = require_organization(request)
-    fleet_rows = list(devices.with_latest_reading(Device.objects.for_orgs(state.org_ids)).order_by("device_id"))
+def _cards(org_ids: list[Any]) -> list[dict[str, Any]]:
+    fleet_rows = list(devices.with_latest_reading(Device.objects.for_orgs(org_ids)).order_by("device_id"))
     counts = dict(
-        twin_alerts(organization_ids=state.org_ids, resolved=False)
+        twin_alerts(organization_ids=org_ids, resolved=False)
         .order_by()
         .values_list("subject_id")
         .annotate(n=Count("id"))
     )
-    cards = [{"device": device, "open_alarms": counts.get(device.device_id, 0)} for device in fleet_rows]
+    return [{"device": device, "open_alarms": counts.get(device.device_id, 0)} for device in fleet_rows]
+
+
+@require_GET
+@console_page
+def fleet(request: HttpRequest) -> HttpResponse:
+    state = require_organization(request)
     alarms = _alarm_rows(twin_alerts(organization_ids=state.org_ids, resolved=False))
-    return render(request, "console/twin_fleet.html", {"cards": cards, "alarms": alarms, "area": "twin"})
+    return render(
+        request, "console/twin_fleet.html", {"cards": _cards(state.org_ids), "alarms": alarms, "area": "twin"}
+    )
+
+
+@require_GET
+@console_page
+def fleet_grid(request: HttpRequest) -> HttpResponse:
+    """The fleet grid alone (refreshed on ``dashboard_update`` and alarm events, or polled)."""
+    state = require_organization(request)
+    return render(request, "console/_fleet_grid.html", {"cards": _cards(state.org_ids)})
 
 
 @require_GET
