@@ -268,7 +268,7 @@ FIRMWARE_MAX_BYTES = env_int("FIRMWARE_MAX_MB", 16, minimum=1, maximum=1024) * 1
 FIRMWARE_OTA_FAILURE_THRESHOLD_PERCENT = env_int("FIRMWARE_OTA_FAILURE_THRESHOLD_PERCENT", 20, minimum=0, maximum=100)
 FIRMWARE_OTA_HALT_MIN_ATTEMPTS = env_int("FIRMWARE_OTA_HALT_MIN_ATTEMPTS", 5, minimum=1, maximum=100_000)
 # MQTT ingestion (`custos mqtt`, started by `custos serve` when set), e.g. mqtt://127.0.0.1:1883;
-# unset by default. Messages are stored in batches of at most MQTT_BATCH_SIZE or every MQTT_BATCH_SECONDS.
+# unset by default. Messages are stored in batches of at most MQTT_BATCH_SIZE or every MQTT_BATCH_MILLISECONDS.
 MQTT_URL = env_url("MQTT_URL", "", schemes=("mqtt", "mqtts", "tcp", "ssl"))
 MQTT_BATCH_SIZE = env_int("MQTT_BATCH_SIZE", 500, minimum=1, maximum=10_000)
 MQTT_BATCH_MILLISECONDS = env_int("MQTT_BATCH_MILLISECONDS", 200, minimum=10, maximum=60_000)
