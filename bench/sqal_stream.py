@@ -1,20 +1,33 @@
 """SQAL streaming: N stations at 1 Hz with ~140 KB ``sensor_data`` frames and M dashboards, end to end.
 
-Starts the real ASGI application (``config.asgi``) under uvicorn in a subprocess, in embedded mode on a
-fresh temporary CUSTOS_HOME (SQLite, migrated first), registers one organization, one user and N
-stations with device tokens, then runs the clients in this process (``websockets``):
+Starts the real ASGI application (``config.asgi``) in a server subprocess (uvicorn, or Granian as
+``custos serve`` runs it), registers one organization, one user and N stations with device tokens, then
+runs the clients in this process (``websockets``):
 
-* each station connects to ``/ws/sensors/?token=...``, waits for ``connection_established``, then sends
-  one frame per second (8x8 matrices, the 8x8x128 bins and padding up to ``--frame-kb``) and waits for
-  its ``ack``; the send-to-ack time is the ingest latency (validation, analysis, storage, publish);
-* each dashboard connects to ``/ws/realtime/?token=<JWT>`` and counts the ``sensor_update`` messages.
+* each station connects to ``/ws/sensors/?token=...`` (no Origin, no compression: an ESP32), waits for
+  ``connection_established``, then sends one frame per ``1 / --rate`` seconds (8x8 matrices, the 8x8x128
+  bins and padding up to ``--frame-kb``) and waits for its ``ack``;
+* each dashboard connects to ``/ws/realtime/?token=<JWT>`` and records when each ``sensor_update``
+  arrives.
 
-Prints frames/s acknowledged, ack latency p50/p99, and updates/s delivered to dashboards with the
+Latency is measured from the moment a frame is sent to the moment each dashboard receives its
+``sensor_update`` (validation, analysis, storage, publish, relay, fan-out, delivery), and from send to
+``ack``. Prints frames/s acknowledged (sustained over the run), the p50/p99 of both latencies and the
 delivery ratio (updates received / (acks x dashboards)).
 
-    .venv/bin/python bench/sqal_stream.py --stations 10 --dashboards 10 --duration 30
+Run modes (``docs/sqal-grading.md``, "Throughput"):
 
-Exit status 0 after printing the figures, 1 when the server does not start or a frame is refused.
+* embedded (default): a fresh temporary CUSTOS_HOME, SQLite, in-memory channel layer, events relayed
+  through the ``EventRelay`` table;
+* scaled: set ``DATABASE_URL`` (PostgreSQL; the database is created when missing) and ``REDIS_URL``
+  (Redis channel layer)::
+
+    .venv/bin/python bench/sqal_stream.py --stations 20 --dashboards 10 --duration 30
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/custos_sqal_bench REDIS_URL=redis://127.0.0.1:6379/14 \\
+        .venv/bin/python bench/sqal_stream.py --stations 20 --dashboards 10 --duration 30
+
+``SQAL_BENCH_SERVER=<script>`` runs ``python <script> --port N`` as the server instead (e.g. uvicorn under a
+profiler). Exit status 0 after printing the figures, 1 when the server does not start or a frame is refused.
 """
 
 from __future__ import annotations
@@ -24,18 +37,19 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ comes first on the path and bench/http.py would shadow the standard library's http.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO_ROOT / "bench"]
 HOST = "127.0.0.1"
-ORIGIN = f"http://{HOST}"  # devices send none; the ASGI router's origin check wants one (see docs)
+DASHBOARD_ORIGIN: Any = f"http://{HOST}"  # browsers send one; the dashboard socket checks it
 
 
 def _free_port() -> int:
@@ -44,7 +58,21 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _setup(stations: int) -> tuple[list[str], str]:
+def _ensure_postgres_database(url: str) -> None:
+    """Create the database of ``url`` when it does not exist (scaled mode)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _setup(stations: int) -> tuple[list[str], list[str], str]:
     """Migrate, then one organization, its owner and ``stations`` device tokens."""
     import django
 
@@ -53,24 +81,33 @@ def _setup(stations: int) -> tuple[list[str], str]:
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from custos.devices.services import device_token_issue
-    from custos.identity.tests.factories import user
+    from custos.identity.models import User
     from custos.kernel.context import WriteContext
-    from custos.orgs.tests.factories import organization
+    from custos.orgs.models import Membership, Organization
 
-    call_command("migrate", verbosity=0)
-    org = organization(name="Bench Foods", slug="bench-foods")
-    owner = user("owner@bench.example", password="bench-password-123", organization=org, role="OWNER")
+    call_command("migrate", verbosity=0, interactive=False)
+    tag = uuid.uuid4().hex[:8]
+    org = Organization.objects.create(name=f"Bench Foods {tag}", slug=f"bench-foods-{tag}")
+    owner = User.objects.create_user(email=f"owner-{tag}@bench.example", username=f"owner-{tag}", password="x" * 20)
+    Membership.objects.create(organization=org, user=owner, role="OWNER")
     ctx = WriteContext.for_user(owner, organization_id=org.id)
-    tokens = [device_token_issue(ctx, device_id=f"SQAL_{i:03d}").token for i in range(stations)]
-    return tokens, str(RefreshToken.for_user(owner).access_token)
+    device_ids = [f"SQAL_{i:03d}" for i in range(stations)]
+    tokens = [device_token_issue(ctx, device_id=device_id).token for device_id in device_ids]
+    return device_ids, tokens, str(RefreshToken.for_user(owner).access_token)
 
 
-def _frame(device_id: str, sample_id: str, frame_kb: int) -> str:
+SAMPLE_MARK = "@@SAMPLE@@"
+TIME_MARK = "@@TIME@@"
+
+
+def _frame_template(device_id: str, frame_kb: int) -> str:
+    """The station's frame as text, with marks for the sample id and the timestamp (built once: the
+    clients share the machine with the server and must cost it as little as possible)."""
     bins = [[[(r * 8 + c + b) % 500 for b in range(128)] for c in range(8)] for r in range(8)]
     body = {
         "type": "sensor_data",
-        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "sample_id": sample_id,
+        "timestamp": TIME_MARK,
+        "sample_id": SAMPLE_MARK,
         "device_id": device_id,
         "vl53l8ch": {
             "distance_matrix": [[50 + ((r + c) % 3) for c in range(8)] for r in range(8)],
@@ -103,112 +140,197 @@ def _frame(device_id: str, sample_id: str, frame_kb: int) -> str:
     return text
 
 
-async def _station(url: str, device_id: str, frame_kb: int, until: float, latencies: list[float]) -> None:
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: dict[str, float] = {}
+        self.ack_latencies: list[float] = []
+        self.update_latencies: list[float] = []
+        self.updates = 0
+
+
+async def _station(url: str, device_id: str, args: argparse.Namespace, until: float, recorder: Recorder) -> None:
     import websockets
 
-    async with websockets.connect(url, origin=ORIGIN, max_size=None) as ws:
+    template = _frame_template(device_id, args.frame_kb)
+    period = 1.0 / args.rate
+    async with websockets.connect(url, max_size=None, compression=None) as ws:
         assert json.loads(await ws.recv())["type"] == "connection_established"
         n = 0
         while time.monotonic() < until:
-            started = time.monotonic()
             n += 1
-            await ws.send(_frame(device_id, f"{device_id}-{n}", frame_kb))
+            sample_id = f"{device_id}-{n}"
+            text = template.replace(SAMPLE_MARK, sample_id, 1).replace(
+                TIME_MARK, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), 1
+            )
+            started = time.monotonic()
+            recorder.sent[sample_id] = started
+            await ws.send(text)
             reply = json.loads(await ws.recv())
             if reply.get("type") != "ack":
                 raise SystemExit(f"frame refused: {reply}")
-            latencies.append(time.monotonic() - started)
-            await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+            recorder.ack_latencies.append(time.monotonic() - started)
+            await asyncio.sleep(max(0.0, period - (time.monotonic() - started)))
 
 
-async def _dashboard(url: str, until: float, counts: list[int], index: int) -> None:
+async def _dashboard(url: str, until: float, recorder: Recorder) -> None:
+    import orjson
     import websockets
 
-    async with websockets.connect(url, origin=ORIGIN, max_size=None) as ws:
+    async with websockets.connect(url, origin=DASHBOARD_ORIGIN, max_size=None) as ws:
         await ws.recv()
-        while time.monotonic() < until + 2:
+        while time.monotonic() < until + 3:
             try:
-                message = json.loads(await asyncio.wait_for(ws.recv(), timeout=0.5))
+                raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
             except TimeoutError:
                 continue
+            received = time.monotonic()
+            message = orjson.loads(raw)
             if message.get("type") == "sensor_update":
-                counts[index] += 1
+                recorder.updates += 1
+                sent = recorder.sent.get(message.get("sample_id"))
+                if sent is not None:
+                    recorder.update_latencies.append(received - sent)
 
 
-async def _run(port: int, tokens: list[str], jwt: str, args: argparse.Namespace) -> dict:
-    until = time.monotonic() + args.duration
-    latencies: list[float] = []
-    counts = [0] * args.dashboards
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time of process ``root`` and its descendants (Linux ``/proc``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        pending.extend(child for child, (parent, _) in stats.items() if parent == pid)
+    return total
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(1000 * ordered[min(len(ordered) - 1, int(len(ordered) * share))], 1)
+
+
+async def _run(
+    port: int, tokens: list[str], device_ids: list[str], jwt: str, args: argparse.Namespace, server_pid: int
+) -> dict:
+    recorder = Recorder()
+    dashboards_until = time.monotonic() + 0.5 + args.duration
     dashboards = [
-        asyncio.create_task(_dashboard(f"ws://{HOST}:{port}/ws/realtime/?token={jwt}", until, counts, i))
-        for i in range(args.dashboards)
+        asyncio.create_task(_dashboard(f"ws://{HOST}:{port}/ws/realtime/?token={jwt}", dashboards_until, recorder))
+        for _ in range(args.dashboards)
     ]
     await asyncio.sleep(0.5)
     started = time.monotonic()
+    cpu_before = _cpu_seconds(server_pid)
+    client_before = sum(os.times()[:2])
+    until = started + args.duration
     await asyncio.gather(
         *(
-            _station(f"ws://{HOST}:{port}/ws/sensors/?token={token}", f"SQAL_{i:03d}", args.frame_kb, until, latencies)
-            for i, token in enumerate(tokens)
+            _station(f"ws://{HOST}:{port}/ws/sensors/?token={token}", device_id, args, until, recorder)
+            for device_id, token in zip(device_ids, tokens, strict=True)
         )
     )
     elapsed = time.monotonic() - started
     await asyncio.gather(*dashboards)
-    latencies.sort()
-    acks = len(latencies)
+    server_cpu = _cpu_seconds(server_pid) - cpu_before
+    client_cpu = sum(os.times()[:2]) - client_before
+    acks = len(recorder.ack_latencies)
     return {
+        "mode": "scaled" if os.environ.get("REDIS_URL") else "embedded",
+        "server": args.server,
         "stations": len(tokens),
         "dashboards": args.dashboards,
+        "rate_hz": args.rate,
         "frame_kb": args.frame_kb,
         "acks": acks,
         "frames_per_s": round(acks / elapsed, 2),
-        "ack_p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
-        "ack_p99_ms": round(1000 * latencies[min(acks - 1, int(acks * 0.99))], 1) if latencies else None,
-        "updates_per_s": round(sum(counts) / elapsed, 2),
-        "delivery_ratio": round(sum(counts) / (acks * args.dashboards), 3) if acks and args.dashboards else None,
+        "offered_frames_per_s": round(len(tokens) * args.rate, 2),
+        "ack_p50_ms": _percentile(recorder.ack_latencies, 0.5),
+        "ack_p99_ms": _percentile(recorder.ack_latencies, 0.99),
+        "update_p50_ms": _percentile(recorder.update_latencies, 0.5),
+        "update_p99_ms": _percentile(recorder.update_latencies, 0.99),
+        "updates_per_s": round(recorder.updates / elapsed, 2),
+        "delivery_ratio": round(recorder.updates / (acks * args.dashboards), 3) if acks and args.dashboards else None,
+        "server_cpu_ms_per_frame": round(1000 * server_cpu / acks, 2) if acks else None,
+        "client_cpu_ms_per_frame": round(1000 * client_cpu / acks, 2) if acks else None,
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stations", type=int, default=10)
-    parser.add_argument("--dashboards", type=int, default=10)
-    parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--frame-kb", type=int, default=140)
-    args = parser.parse_args()
-    home = tempfile.mkdtemp(prefix="custos-sqal-bench-")
-    env = {
-        **os.environ,
-        "CUSTOS_HOME": home,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "CUSTOS_EMBEDDED_WORKER": "false",
-        "QUALITY_BENCH": "1",
-    }
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
-        env.pop(name, None)
-    os.environ.update({k: v for k, v in env.items() if k in ("CUSTOS_HOME", "DJANGO_SETTINGS_MODULE")})
-    os.environ.pop("REDIS_URL", None)
-    os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(REPO_ROOT))
-    os.chdir(REPO_ROOT)
-    tokens, jwt = _setup(args.stations)
-    port = _free_port()
-    server = subprocess.Popen(
-        [
+def _server_command(server: str, port: int) -> list[str]:
+    if server == "granian":
+        return [
             sys.executable,
             "-m",
-            "uvicorn",
-            "config.asgi:application",
+            "granian",
+            "--interface",
+            "asgi",
             "--host",
             HOST,
             "--port",
             str(port),
             "--log-level",
             "warning",
-            "--ws",
-            "websockets-sansio",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-    )
+            "--no-access-log",
+            "config.asgi:application",
+        ]
+    if os.environ.get("SQAL_BENCH_SERVER"):  # a wrapper with uvicorn's arguments (e.g. a profiler)
+        return [sys.executable, os.environ["SQAL_BENCH_SERVER"], "--port", str(port)]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "config.asgi:application",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--ws",
+        "websockets-sansio",
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stations", type=int, default=20)
+    parser.add_argument("--dashboards", type=int, default=10)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--frame-kb", type=int, default=140)
+    parser.add_argument("--rate", type=float, default=1.0, help="frames per second per station (at most 100/min)")
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    args = parser.parse_args()
+    scaled = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
+    home = tempfile.mkdtemp(prefix="custos-sqal-bench-")
+    env = {
+        **os.environ,
+        "CUSTOS_HOME": home,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "CUSTOS_EMBEDDED_WORKER": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    if not scaled:
+        for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+            env.pop(name, None)
+            os.environ.pop(name, None)
+    else:
+        _ensure_postgres_database(os.environ["DATABASE_URL"])
+    os.environ.update({k: env[k] for k in ("CUSTOS_HOME", "DJANGO_SETTINGS_MODULE", "LOG_LEVEL")})
+    sys.path.insert(0, str(REPO_ROOT))
+    os.chdir(REPO_ROOT)
+    device_ids, tokens, jwt = _setup(args.stations)
+    port = _free_port()
+    server = subprocess.Popen(_server_command(args.server, port), cwd=REPO_ROOT, env=env)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -219,7 +341,7 @@ def main() -> int:
                 print("the server did not start", file=sys.stderr)
                 return 1
             time.sleep(0.2)
-        result = asyncio.run(_run(port, tokens, jwt, args))
+        result = asyncio.run(_run(port, tokens, device_ids, jwt, args, server.pid))
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -2,9 +2,12 @@
 
 ``/ws/sensors/`` (``StationConsumer``): a station (ESP32) connects with its device token
 (``?token=dvt_...``, issued by ``POST /api/admin/devices/{device_id}/token``); no Origin is needed. The
-server sends ``connection_established`` at once, then answers ``esp32_hello`` (``hello_ack``),
-``heartbeat`` (``heartbeat_ack``), ``ping`` (``pong``) and ``sensor_data`` (``ack`` or
-``validation_error``). More than ``QUALITY_WS_RATE_LIMIT`` messages in a minute on one connection are
+server sends ``connection_established`` at once, then answers ``esp32_hello`` (``hello_ack``, then the
+pending ``ota_available`` offers of ``custos.devices.ota``), ``heartbeat`` (``heartbeat_ack`` and the
+offers), ``ota_progress`` (the OTA log's reply, if any), ``ping`` (``pong``) and ``sensor_data``
+(``ack`` or ``validation_error``). A frame is validated, analysed and stored off the event loop (one
+call on a database thread), so a 140 KB frame never blocks other connections. More than
+``QUALITY_WS_RATE_LIMIT`` messages in a minute on one connection are
 refused with ``rate_limit_exceeded``; a frame larger than ``QUALITY_WS_MAX_FRAME_BYTES`` is refused
 with a ``validation_error`` naming the limit.
 
@@ -12,21 +15,31 @@ with a ``validation_error`` naming the limit.
 receives ``sensor_update`` for every sample stored in its user's organizations (``quality`` topic)
 and ``alert`` for quality alerts, filtered by ``subscribe {device_ids, grades, min_score}``;
 ``get_latest`` answers the latest samples.
+
+Delivery of ``sensor_update``: every sample is published on the ``quality`` topic (``custos.events``:
+Redis in scaled mode, the ``EventRelay`` table in embedded mode). In embedded mode the relay is polled
+(every 0.2 s), so the process that stored the sample also hands it at once to its own dashboards through
+the ``quality-live.<org id>`` group; a dashboard delivers each sample once (by sample id), whichever
+path brings it first. The message text is serialised once per sample for every dashboard of the process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from custos.devices import ota
 from custos.devices.services import device_authenticate
 from custos.events.relay import poller
 from custos.kernel.context import WriteContext
@@ -36,15 +49,128 @@ from custos.modules.quality.services import (
     SENSOR_UPDATE,
     TOPIC,
     FrameErrors,
+    Stored,
     parse_frame,
     sample_ingest,
     station_heartbeat,
     station_hello,
 )
 
+logger = logging.getLogger("custos.quality")
+
 AUTH_FAILED = 4401
 RATE_WINDOW_SECONDS = 60.0
 ALERTS_TOPIC = "alerts"
+SEEN_KEEP = 1024
+GROUP_RENEW_SECONDS = 3600.0
+OUTBOX_SIZE = 256  # sensor_update messages waiting for one dashboard; beyond, that dashboard misses some
+
+
+def render_update(payload: dict[str, Any]) -> str:
+    return orjson.dumps({"type": "sensor_update", **payload}, default=str).decode()
+
+
+class LiveHub:
+    """This process's fan-out of ``sensor_update`` to its dashboards.
+
+    For each organization its dashboards watch, one channel of the channel layer joins
+    ``org.<id>.quality``, so an event from the relay (embedded) or Redis (scaled) is received, copied and
+    serialised once, not once per dashboard. A sample stored by this process is handed over at once
+    (``local``), without waiting for the relay's poll; the copy that arrives later is recognised by its
+    sample id and dropped. Each dashboard gets the text through its own bounded outbox, so one that does
+    not read never holds up the others.
+    """
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.feeds: dict[str, tuple[str, asyncio.Task, set[RealtimeConsumer]]] = {}
+        self.seen: OrderedDict[str, None] = OrderedDict()
+
+    def _on_this_loop(self) -> bool:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:  # a new event loop (a test, a restarted server): start afresh
+            self.loop, self.feeds, self.seen = loop, {}, OrderedDict()
+        return True
+
+    async def join(self, consumer: RealtimeConsumer) -> None:
+        self._on_this_loop()
+        layer = get_channel_layer()
+        for org in consumer.org_ids:
+            key = str(org)
+            feed = self.feeds.get(key)
+            if feed is None or feed[1].done():
+                channel = await layer.new_channel("quality-live.")
+                await layer.group_add(f"org.{key}.{TOPIC}", channel)
+                task = asyncio.get_running_loop().create_task(self._receive(layer, channel, key))
+                feed = self.feeds[key] = (channel, task, set())
+            feed[2].add(consumer)
+
+    async def leave(self, consumer: RealtimeConsumer) -> None:
+        if self.loop is not asyncio.get_running_loop():
+            return
+        layer = get_channel_layer()
+        for org in getattr(consumer, "org_ids", []):
+            key = str(org)
+            feed = self.feeds.get(key)
+            if feed is None:
+                continue
+            channel, task, members = feed
+            members.discard(consumer)
+            if not members:
+                del self.feeds[key]
+                task.cancel()
+                await layer.group_discard(f"org.{key}.{TOPIC}", channel)
+
+    async def _receive(self, layer: Any, channel: str, organization: str) -> None:
+        renewed = time.monotonic()
+        pending: asyncio.Task | None = None
+        try:
+            while True:
+                # The receive is never cancelled (a cancelled receive unsubscribes a Redis channel);
+                # the wait times out now and then to renew the membership, which the in-memory layer
+                # would expire after a day.
+                if pending is None:
+                    pending = asyncio.get_running_loop().create_task(layer.receive(channel))
+                done, _ = await asyncio.wait({pending}, timeout=GROUP_RENEW_SECONDS)
+                if time.monotonic() - renewed >= GROUP_RENEW_SECONDS:
+                    await layer.group_add(f"org.{organization}.{TOPIC}", channel)
+                    renewed = time.monotonic()
+                if not done:
+                    continue
+                finished, pending = pending, None
+                try:
+                    message = finished.result()
+                except Exception:  # a broken layer connection: the layer reconnects on the next receive
+                    logger.exception("quality live feed: receive failed")
+                    await asyncio.sleep(1)
+                    continue
+                if message.get("topic") == TOPIC and message.get("event") == SENSOR_UPDATE:
+                    self.dispatch(organization, message.get("payload") or {})
+        finally:
+            if pending is not None:
+                pending.cancel()
+
+    def local(self, organization_id: Any, payload: dict[str, Any]) -> None:
+        """A sample this process has just stored (after commit)."""
+        if self.loop is asyncio.get_running_loop():
+            self.dispatch(str(organization_id), payload)
+
+    def dispatch(self, organization: str, payload: dict[str, Any]) -> None:
+        sample = str(payload.get("id"))
+        if sample in self.seen:
+            return
+        self.seen[sample] = None
+        if len(self.seen) > SEEN_KEEP:
+            self.seen.popitem(last=False)
+        feed = self.feeds.get(organization)
+        text: str | None = None
+        for consumer in feed[2] if feed else ():
+            if consumer.wanted(payload):
+                text = text or render_update(payload)
+                consumer.offer(text)
+
+
+hub = LiveHub()
 
 
 def max_frame_bytes() -> int:
@@ -53,6 +179,13 @@ def max_frame_bytes() -> int:
 
 def rate_limit() -> int:
     return int(getattr(settings, "QUALITY_WS_RATE_LIMIT", 100))
+
+
+def concurrent_ingest() -> bool:
+    """Whether frames of different stations are stored concurrently (PostgreSQL: each on a thread of the
+    executor, so database round trips overlap). SQLite has one writer at a time: frames are stored on the
+    one database thread, in turn."""
+    return not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
 
 
 def _query_token(scope: dict[str, Any]) -> str:
@@ -155,34 +288,55 @@ class StationConsumer(JsonConsumer):
                     "max_frame_bytes": max_frame_bytes(),
                 }
             )
+            await self.send_offers()
         elif kind == "heartbeat":
             await database_sync_to_async(station_heartbeat)(self.ctx, device=self.device, data=content)
             await self.send_json({"type": "heartbeat_ack", "server_time": _now()})
+            await self.send_offers()
+        elif kind == "ota_progress":
+            reply = await database_sync_to_async(ota.record_progress)(self.device, content)
+            if reply is not None:
+                await self.send_json(reply)
         elif kind == "sensor_data":
             await self.sensor_data(content)
         else:
             await self.send_json(
-                {"type": "error", "message": "type must be esp32_hello, heartbeat, ping or sensor_data."}
+                {
+                    "type": "error",
+                    "message": "type must be esp32_hello, heartbeat, ping, sensor_data or ota_progress.",
+                }
             )
 
-    async def sensor_data(self, content: dict[str, Any]) -> None:
+    async def send_offers(self) -> None:
+        """The firmware updates waiting for this device (``ota_available``), after hello and heartbeat."""
+        for offer in await database_sync_to_async(ota.offers_for)(self.device):
+            await self.send_json(offer)
+
+    def ingest(self, content: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Validate, analyse and store a frame (on a database thread): the reply and, for a new sample, its
+        ``sensor_update`` payload for this process's dashboards."""
         try:
             frame = parse_frame(content, device_id=self.device.device_id)
         except FrameErrors as exc:
-            await self.send_json({"type": "validation_error", "sample_id": exc.sample_id, "errors": exc.errors})
-            return
-        stored = await database_sync_to_async(sample_ingest)(self.ctx, device=self.device, frame=frame)
-        await self.send_json(
-            {
-                "type": "ack",
-                "sample_id": stored.sample.sample_id,
-                "status": "saved",
-                "duplicate": not stored.created,
-                "fusion_score": stored.sample.fusion_score,
-                "fusion_grade": stored.sample.grade,
-                "certification_hash": stored.sample.certification_hash,
-            }
-        )
+            return {"type": "validation_error", "sample_id": exc.sample_id, "errors": exc.errors}, None
+        stored: Stored = sample_ingest(self.ctx, device=self.device, frame=frame)
+        ack = {
+            "type": "ack",
+            "sample_id": stored.sample.sample_id,
+            "status": "saved",
+            "duplicate": not stored.created,
+            "fusion_score": stored.sample.fusion_score,
+            "fusion_grade": stored.sample.grade,
+            "certification_hash": stored.sample.certification_hash,
+        }
+        return ack, stored.payload
+
+    async def sensor_data(self, content: dict[str, Any]) -> None:
+        ingest = database_sync_to_async(self.ingest, thread_sensitive=not concurrent_ingest())
+        reply, payload = await ingest(content)
+        await self.send_json(reply)
+        if payload is not None:
+            hub.local(self.device.organization_id, payload)
 
 
 class RealtimeConsumer(JsonConsumer):
@@ -193,12 +347,17 @@ class RealtimeConsumer(JsonConsumer):
             await self.close(code=AUTH_FAILED)
             return
         self.org_ids = await database_sync_to_async(selectors.member_org_ids)(user=self.user)
-        self.groups_joined = [f"org.{org}.{topic}" for org in self.org_ids for topic in (TOPIC, ALERTS_TOPIC)]
+        # sensor_update comes through the process's hub; alerts (rare) straight from the layer
+        self.groups_joined = [f"org.{org}.{ALERTS_TOPIC}" for org in self.org_ids]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.filters: dict[str, Any] = {"device_ids": None, "grades": None, "min_score": None}
         self.seen: deque[str] = deque(maxlen=256)
+        self.outbox: asyncio.Queue[str] = asyncio.Queue(maxsize=OUTBOX_SIZE)
+        self.dropped = 0
         await self.accept()
+        self.sender = asyncio.get_running_loop().create_task(self._send_outbox())
+        await hub.join(self)
         await self.send_json(
             {
                 "type": "connection_established",
@@ -209,8 +368,23 @@ class RealtimeConsumer(JsonConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        await hub.leave(self)
+        if getattr(self, "sender", None) is not None:
+            self.sender.cancel()
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    def offer(self, text: str) -> None:
+        """A ``sensor_update`` for this dashboard (from the hub): queued, or dropped when it lags by
+        ``OUTBOX_SIZE`` messages."""
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+    async def _send_outbox(self) -> None:
+        while True:
+            await self.send(text_data=await self.outbox.get())
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("command") or content.get("type")
@@ -278,8 +452,5 @@ class RealtimeConsumer(JsonConsumer):
             return
         self.seen.append(event_id)
         payload = message.get("payload") or {}
-        if message.get("topic") == TOPIC and message.get("event") == SENSOR_UPDATE:
-            if self.wanted(payload):
-                await self.send_json({"type": "sensor_update", **payload})
-        elif message.get("topic") == ALERTS_TOPIC and payload.get("source") == "quality":
+        if message.get("topic") == ALERTS_TOPIC and payload.get("source") == "quality":
             await self.send_json({"type": "alert", "alert": payload})

@@ -23,7 +23,10 @@ class Grade(models.TextChoices):
 
 
 class QualitySample(OrgOwnedModel):
-    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="quality_samples")
+    # No index of its own: (device, timestamp) and (device, sample_id) lead with it.
+    device = models.ForeignKey(
+        "devices.Device", on_delete=models.CASCADE, related_name="quality_samples", db_index=False
+    )
     sample_id = models.CharField(max_length=100)
     timestamp = models.DateTimeField()
     location = models.CharField(max_length=200, blank=True)
@@ -51,7 +54,7 @@ class QualitySample(OrgOwnedModel):
     freshness_index = models.FloatField(null=True, blank=True)
     delta_e = models.FloatField(null=True, blank=True)
     fusion_score = models.FloatField()
-    grade = models.CharField(max_length=6, choices=Grade.choices, db_index=True)
+    grade = models.CharField(max_length=6, choices=Grade.choices)  # indexed with the organization and time
     defects = models.JSONField(default=list, blank=True)
     num_defects = models.PositiveIntegerField(default=0)
     certification_hash = models.CharField(max_length=64)
@@ -69,9 +72,12 @@ class QualitySample(OrgOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=("device", "sample_id"), name="uniq_quality_sample_per_device"),
         ]
+        # Samples arrive at 1 Hz per station for months: every read is a time range of an organization,
+        # of a station (by primary key, ``selectors.for_device``) or of a grade (docs/sqal-grading.md).
         indexes = [
             models.Index(fields=("device", "timestamp"), name="quality_sample_device_ts"),
             models.Index(fields=("organization", "timestamp"), name="quality_sample_org_ts"),
+            models.Index(fields=("organization", "grade", "timestamp"), name="quality_sample_org_grade_ts"),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from custos.devices.models import Device
 from custos.identity.authentication import user_from_access_token
 from custos.modules.quality.analysis import GRADES
 from custos.modules.quality.analysis.tof import TARGET_HEIGHT_MM
@@ -51,6 +52,13 @@ def latest_payloads(*, org_ids: Iterable[Any], limit: int) -> list[dict[str, Any
     return [sensor_update_payload(sample) for sample in samples_of(org_ids).order_by("-timestamp")[:limit]]
 
 
+def for_device(queryset: QuerySet[QualitySample], device_id: str) -> QuerySet[QualitySample]:
+    """The samples of the station(s) named ``device_id``, by primary key: the planner then walks the
+    (device, timestamp) index of that station instead of every station's rows in the period."""
+    devices = list(Device.objects.filter(device_id=device_id).values_list("pk", flat=True))
+    return queryset.filter(device_id__in=devices)
+
+
 def filter_samples(
     queryset: QuerySet[QualitySample],
     *,
@@ -62,7 +70,7 @@ def filter_samples(
     if grade:
         queryset = queryset.filter(grade=grade)
     if device_id:
-        queryset = queryset.filter(device__device_id=device_id)
+        queryset = for_device(queryset, device_id)
     if start is not None:
         queryset = queryset.filter(timestamp__gte=start)
     if end is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 from typing import Any
 
 import orjson
@@ -81,12 +80,10 @@ def certification_hash(payload: dict[str, Any]) -> str:
 
 
 def qr_png(text: str, *, scale: int = 4) -> bytes:
-    """A QR code (error correction M) of ``text`` as PNG bytes."""
-    import segno
+    """A QR code (error correction M) of ``text`` as PNG bytes (``analysis.qr``: segno's symbol, drawn faster)."""
+    from custos.modules.quality.analysis.qr import qr_png as draw
 
-    buffer = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=scale, border=2)
-    return buffer.getvalue()
+    return draw(text, scale=scale)
 
 
 def qr_png_base64(text: str) -> str:

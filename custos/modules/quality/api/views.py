@@ -235,7 +235,7 @@ class QualityDashboardViewSet(TenantAggregate):
             raise ValidationFailed(field_errors={"days": ["An integer between 1 and 366."]})
         queryset = selectors.samples_of(self.org_ids).filter(timestamp__gte=selectors.period(int(raw)))
         device_id = self.request.query_params.get("device_id")
-        return queryset.filter(device__device_id=device_id) if device_id else queryset
+        return selectors.for_device(queryset, device_id) if device_id else queryset
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])

@@ -1,8 +1,10 @@
 """Storing and analysing a station's samples, and what a station says about itself.
 
-A sample is the hot path (each station sends one per second): it writes the sample row and the
-device's ``last_seen`` in one transaction, no audit row (like reading ingestion in ``custos.devices``),
-and publishes ``sensor_update`` on the ``quality`` topic after commit. Quality alerts go to the shared
+A sample is the hot path (each station sends one per second): the analysis, the certification and the
+``sensor_update`` message (with its QR code) are computed before the transaction, which then only writes
+the sample row, the device's ``last_seen`` and the event (one short transaction per sample), no audit row
+(like reading ingestion in ``custos.devices``); ``sensor_update`` on the ``quality`` topic is delivered
+after commit. Quality alerts go to the shared
 alert table (``custos.alerts``, source ``quality``), which audits and publishes them.
 """
 
@@ -41,6 +43,8 @@ ALERT_DELTA_E = 8.0
 class Stored:
     sample: QualitySample
     created: bool
+    # The published ``sensor_update`` payload (a new sample only).
+    payload: dict[str, Any] | None = None
 
 
 def _matrix(array: Any) -> list[list[float]] | None:
@@ -144,23 +148,17 @@ def alert_rules(sample: QualitySample) -> list[dict[str, Any]]:
 def sample_ingest(ctx: WriteContext, *, device: Device, frame: Frame) -> Stored:
     """Store and analyse ``frame`` from ``device``; a resend of a stored ``sample_id`` stores nothing
     and returns the stored sample (``created=False``)."""
-    existing = QualitySample.objects.filter(device=device, sample_id=frame.sample_id).first()
-    if existing is not None:
-        return Stored(existing, created=False)
-    values = sample_values(frame, device=device)
+    # No look-up first: a resend is rare, and the unique (device, sample_id) constraint refuses it.
+    sample = QualitySample(**sample_values(frame, device=device))  # the primary key is set here
+    payload = sensor_update_payload(sample)
+    rules = alert_rules(sample)
     ctx = ctx.within(device.organization_id)
     try:
         with transaction.atomic():
-            sample = QualitySample.objects.create(**values)
+            sample.save(force_insert=True)
             now = timezone.now()
             Device.objects.filter(pk=device.pk).update(last_seen=now, updated_at=now)
-            publish(
-                organization_id=device.organization_id,
-                topic=TOPIC,
-                event=SENSOR_UPDATE,
-                payload=sensor_update_payload(sample),
-            )
-            rules = alert_rules(sample)
+            publish(organization_id=device.organization_id, topic=TOPIC, event=SENSOR_UPDATE, payload=payload)
             if rules:
                 order = {Severity.HIGH: 0, Severity.MEDIUM: 1}
                 worst = min(rules, key=lambda rule: order.get(rule["severity"], 2))
@@ -182,12 +180,12 @@ def sample_ingest(ctx: WriteContext, *, device: Device, frame: Frame) -> Stored:
                         "rules": [rule["rule"] for rule in rules],
                     },
                 )
-    except IntegrityError:  # the same sample stored concurrently
+    except IntegrityError:  # a resend, or the same sample stored concurrently: nothing was written
         stored = QualitySample.objects.filter(device=device, sample_id=frame.sample_id).first()
         if stored is None:
             raise
         return Stored(stored, created=False)
-    return Stored(sample, created=True)
+    return Stored(sample, created=True, payload=payload)
 
 
 def station_hello(ctx: WriteContext, *, device: Device, data: dict[str, Any]) -> Device:
