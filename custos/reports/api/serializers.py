@@ -213,3 +213,10 @@ class ReportTypeOutput(serializers.Serializer):
     description = serializers.CharField()
     sections = serializers.ListField(child=serializers.CharField())
     filters = serializers.ListField(child=serializers.CharField())
+
+
+class ReportTypesEnvelope(serializers.Serializer):
+    """``GET /api/reports/types/``: the sqal ``{data, message}`` object around the list."""
+
+    data = ReportTypeOutput(many=True)
+    message = serializers.CharField()

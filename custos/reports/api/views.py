@@ -63,7 +63,7 @@ class ReportViewSet(TenantResource):
             content_type=report.content_type or "application/octet-stream",
         )
 
-    @extend_schema(responses=s.ReportTypeOutput(many=True), operation_id="sqal_reports_types")
+    @extend_schema(responses=s.ReportTypesEnvelope, operation_id="sqal_reports_types")
     @action(detail=False, methods=["get"], pagination_class=None)
     def types(self, request: Request) -> Response:
         """The report types on offer (registered by the domain modules), with their sections and filters."""
