@@ -172,7 +172,12 @@ def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[s
     arrived = threading.Event()
     client = socketio.Client(reconnection=False)
     client.on("room_joined", lambda data: joined.set())
-    client.on("alert_acknowledged", lambda data: (received.append(data), arrived.set()))
+
+    def on_acknowledged(data: dict[str, Any]) -> None:
+        received.append(data)
+        arrived.set()
+
+    client.on("alert_acknowledged", on_acknowledged)
     client.connect(a, auth={"token": tokens["access_token"]}, transports=["websocket"], wait_timeout=10)
     try:
         client.emit("join_room", {"room": "alerts"})

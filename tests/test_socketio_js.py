@@ -51,6 +51,7 @@ def _lines(process: subprocess.Popen) -> Queue:
     lines: Queue = Queue()
 
     def pump() -> None:
+        assert process.stdout is not None
         for line in process.stdout:
             lines.put(line.rstrip("\n"))
         lines.put(None)
