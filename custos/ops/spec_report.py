@@ -177,10 +177,12 @@ def _reason(report: Any) -> str:
 
 
 def run_conformance(extra_args: Sequence[str] = ()) -> tuple[int, dict[Route, Outcome]]:
-    """Run the conformance suite in this process; pytest's exit code and the outcome per route."""
+    """Run the conformance suite (pytest with two xdist workers, driven from this process); pytest's exit
+    code and the outcome per route (the workers' reports reach this process's plugin)."""
     import pytest
 
     collector = OutcomeCollector()
+    os.environ["CUSTOS_CONFORMANCE"] = "1"  # the suite's live tests run only when asked for (its conftest)
     args = [
         str(SUITE_DIR),
         "--rootdir",
@@ -189,7 +191,7 @@ def run_conformance(extra_args: Sequence[str] = ()) -> tuple[int, dict[Route, Ou
         "-p",
         "no:cacheprovider",
         "-n",
-        "0",
+        "2",  # each xdist worker starts its own server (tests/conformance/conftest.py)
         "--no-header",
         *extra_args,
     ]
