@@ -13,6 +13,7 @@ conformance suite reads the routes through :func:`read_routes` too, so both coun
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
