@@ -64,7 +64,6 @@ class Tally:
 
 def endpoints_file() -> Path:
     """``specs/endpoints.tsv`` beside the checkout, or under ``CUSTOS_SHARED_DIR``."""
-    import os
 
     shared = os.environ.get("CUSTOS_SHARED_DIR") or str(ROOT.parent / "shared")
     return Path(shared) / "specs" / "endpoints.tsv"
