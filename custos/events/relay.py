@@ -9,16 +9,15 @@ and every ``INTERVAL`` seconds hands newer rows to this process's channel layer 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 from django.utils import timezone
 
+from custos.events.background import BackgroundLoop
 from custos.events.models import EventRelay
 from custos.events.services import channel_message, event_groups, relay_mode
 from custos.events.sio import sio
@@ -60,24 +59,14 @@ async def deliver_local(
     await sio.emit(event, payload, room=groups)
 
 
-class RelayPoller:
+class RelayPoller(BackgroundLoop):
+    # One thread for the poller's queries: one database connection, closed when the poller stops.
+    thread_name = "custos-event-relay"
+
     def __init__(self, interval: float = INTERVAL) -> None:
+        super().__init__()
         self.interval = interval
-        self.task: asyncio.Task | None = None
         self.last_id: int | None = None
-        # One thread for the poller's queries: one database connection, closed when the poller stops.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custos-event-relay")
-
-    async def _call(self, function: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
-
-    def running(self) -> bool:
-        if self.task is None or self.task.done():
-            return False
-        try:
-            return self.task.get_loop() is asyncio.get_running_loop()
-        except RuntimeError:
-            return False
 
     async def ensure_started(self) -> None:
         if not relay_mode() or self.running():
@@ -88,15 +77,7 @@ class RelayPoller:
             except Exception:  # no table yet (before migrate) or a locked file: the next connection retries
                 logger.warning("event relay not started", exc_info=True)
                 return
-        self.task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-            self.task = None
-        await self._call(connections.close_all)
+        self._start()
 
     async def poll_once(self, *, prune: bool = False) -> int:
         rows = await self._call(_rows_after, self.last_id or 0, prune)

@@ -15,16 +15,15 @@ second:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 
+from custos.events.background import BackgroundLoop
 from custos.events.providers import dashboard_provider
 from custos.events.services import _json_safe
 from custos.events.sio import sio
@@ -62,33 +61,12 @@ def _dashboard(organization_id: str) -> dict[str, Any] | None:
     return _json_safe({**figures, "organization_id": str(organization_id)})
 
 
-class Ticker:
-    def __init__(self) -> None:
-        self.task: asyncio.Task | None = None
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="custos-sio-ticker")
-
-    async def _call(self, function: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
-
-    def running(self) -> bool:
-        if self.task is None or self.task.done():
-            return False
-        try:
-            return self.task.get_loop() is asyncio.get_running_loop()
-        except RuntimeError:
-            return False
+class Ticker(BackgroundLoop):
+    thread_name = "custos-sio-ticker"
 
     async def ensure_started(self) -> None:
         if not self.running():
-            self.task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
-            self.task = None
-        await self._call(connections.close_all)
+            self._start()
 
     async def dashboard_for(self, organization_id: str) -> dict[str, Any] | None:
         return await self._call(_dashboard, organization_id)
