@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import numpy
 
 from custos.modules.plm.cad.brep import GeometryError
 
@@ -42,7 +45,12 @@ def measure_trimesh(mesh: Any) -> dict[str, Any]:
     if not consistent:
         errors.append("The mesh's face winding is inconsistent.")
     volume = abs(float(mesh.volume)) if watertight else None
-    centre = mesh.center_mass if watertight else mesh.centroid
+    with numpy.errstate(divide="ignore", invalid="ignore"):  # a flat closed mesh divides by its zero volume
+        centre = mesh.center_mass if watertight else mesh.centroid
+    if volume is not None and (volume == 0.0 or not all(math.isfinite(float(value)) for value in centre)):
+        # closed but flat (every vertex in one plane): no volume, so no centre of mass either
+        errors.append("The closed mesh encloses no volume: its centre of mass is not defined.")
+        centre = mesh.centroid
     low, high = mesh.bounds
     return {
         "volume_cubic_mm": volume,
@@ -51,7 +59,7 @@ def measure_trimesh(mesh: Any) -> dict[str, Any]:
         "bounding_box": {"min": _point(low), "max": _point(high)},
         "topology": {"triangles": len(mesh.faces), "vertices": len(mesh.vertices), "edges": len(mesh.edges_unique)},
         "mesh": {"watertight": watertight, "winding_consistent": consistent, "euler_number": int(mesh.euler_number)},
-        "is_valid": watertight and consistent,
+        "is_valid": watertight and not errors,
         "errors": errors,
         "warnings": warnings,
     }

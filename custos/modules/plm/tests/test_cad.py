@@ -9,7 +9,7 @@ import pytest
 from custos.kernel.errors import ValidationFailed
 from custos.modules.plm.cad import brep, formats, units
 from custos.modules.plm.cad.materials import density_of, mass_kg
-from custos.modules.plm.cad.mesh import measure_mesh
+from custos.modules.plm.cad.mesh import measure_mesh, measure_trimesh
 from custos.modules.plm.services.processing import analyse as analyse_file
 from custos.modules.plm.tests import cad_fixtures as fx
 
@@ -101,6 +101,22 @@ def test_a_watertight_stl_has_a_volume_and_an_open_one_only_a_warning(tmp_path):
     measures = measure_mesh(str(opened), file_format="STL")
     assert measures["volume_cubic_mm"] is None and measures["is_valid"] is False
     assert measures["warnings"] == ["The mesh is not watertight: the volume and mass are not defined."]
+
+
+def test_a_closed_but_flat_mesh_has_no_volume_and_no_centre_of_mass():
+    # four coplanar points joined as a tetrahedron: every edge shared by two faces, zero volume
+    import trimesh
+
+    flat = trimesh.Trimesh(
+        vertices=[[0, 0, 0], [9, 0, 0], [0, 9, 0], [3, 3, 0]],
+        faces=[[0, 1, 2], [0, 3, 1], [1, 3, 2], [2, 3, 0]],
+        process=False,
+    )
+    figures = measure_trimesh(flat)
+    assert (figures["volume_cubic_mm"], figures["is_valid"]) == (0.0, False)
+    assert figures["errors"] == ["The closed mesh encloses no volume: its centre of mass is not defined."]
+    # the surface centroid: both sides cover the triangle (0,0)-(9,0)-(0,9), whose centroid is (3, 3)
+    assert figures["center_of_mass"] == {"x": 3.0, "y": 3.0, "z": 0.0}
 
 
 def test_a_mesh_declared_in_inches_is_scaled_to_millimetres(tmp_path):
