@@ -208,7 +208,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
 )
 CELERY_TASK_DEFAULT_QUEUE = env_str("CUSTOS_QUEUE", "celery")
 # Defaults for beat (DatabaseScheduler copies them into its tables; schedules are also created at run time).
-CELERY_BEAT_SCHEDULE = {"prune-event-relay": {"task": "custos.events.prune_relay", "schedule": 300.0}}
+CELERY_BEAT_SCHEDULE = {
+    "prune-event-relay": {"task": "custos.events.prune_relay", "schedule": 300.0},
+    # a job committed by a process that died before queueing it would otherwise stay PENDING for ever
+    "requeue-unqueued-jobs": {"task": "custos.jobs.requeue_unqueued", "schedule": 60.0},
+}
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Files ----------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ class Job(OrgOwnedModel):
     retries = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=255, blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # When the task was handed to the queue. A PENDING job without it was committed but never queued (the
+    # process died in between): ``jobs_requeue_unqueued`` queues it.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)

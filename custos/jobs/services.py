@@ -9,6 +9,7 @@ private ``job_update`` event to the owner and the organization's admins (topic `
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -79,6 +80,7 @@ def job_enqueue(*, job: Job) -> None:
 
     try:
         app.tasks[job.task_name].apply_async(kwargs={"job_id": job.task_id}, task_id=job.task_id)
+        Job.objects.filter(pk=job.pk, enqueued_at__isnull=True).update(enqueued_at=timezone.now())
     except Exception as exc:
         if app.conf.task_always_eager and app.conf.task_eager_propagates:
             raise
@@ -89,6 +91,27 @@ def job_enqueue(*, job: Job) -> None:
             status=JobStatus.FAILURE,
             error=f"The job could not be queued: {exc}",
         )
+
+
+UNQUEUED_GRACE_SECONDS = 60
+REQUEUE_BATCH = 500
+
+
+def jobs_requeue_unqueued(*, grace_seconds: int = UNQUEUED_GRACE_SECONDS) -> int:
+    """Queue the PENDING jobs that were committed but never handed to the queue (a process that died
+    between the commit and ``job_enqueue``); how many. Run every minute by the scheduler. A job is
+    left alone for ``grace_seconds`` after its creation, since its own ``on_commit`` may still be
+    queueing it."""
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    stranded = Job.objects.filter(
+        status=JobStatus.PENDING, enqueued_at__isnull=True, cancel_requested=False, created_at__lt=cutoff
+    ).order_by("created_at")[:REQUEUE_BATCH]
+    count = 0
+    for job in stranded:
+        logger.warning("job %s was never queued: queueing it now", job.id)
+        job_enqueue(job=job)
+        count += 1
+    return count
 
 
 def job_create(

@@ -216,3 +216,9 @@ def export_data(self: JobTask, *, job_id: str) -> Any:
         "rows": stored.rows,
     }
     return JobResult(data, file=stored.path, filename=stored.filename)
+
+
+@shared_task(name="custos.jobs.requeue_unqueued")
+def requeue_unqueued() -> int:
+    """Beat entry ``requeue-unqueued-jobs``: queue committed jobs that never reached the queue."""
+    return services.jobs_requeue_unqueued()

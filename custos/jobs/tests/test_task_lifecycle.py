@@ -81,3 +81,42 @@ def test_revocation_in_celery_marks_the_job_revoked(alice, org_a):
     task_revoked.send(sender=None, request=Request(), terminated=False, signum=None, expired=True)
     job.refresh_from_db()
     assert (job.status, job.error) == (JobStatus.REVOKED, "The task was expired in Celery.")
+
+
+def test_a_job_committed_but_never_queued_is_queued_by_the_sweep_and_runs(eager_jobs, alice, org_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from custos.jobs.services import jobs_requeue_unqueued
+
+    old = timezone.now() - timedelta(seconds=120)
+    stranded = _job(alice, org_a)  # a process died between the commit and job_enqueue: never queued
+    queued = _job(alice, org_a)  # handed to the queue, still waiting for a worker: must not be sent twice
+    fresh = _job(alice, org_a)  # its own on_commit may still be queueing it
+    Job.objects.filter(pk__in=[stranded.pk, queued.pk]).update(created_at=old)
+    Job.objects.filter(pk=queued.pk).update(enqueued_at=old)
+
+    assert jobs_requeue_unqueued() == 1
+    for job in (stranded, queued, fresh):
+        job.refresh_from_db()
+    assert (stranded.status, stranded.result) == (JobStatus.SUCCESS, 8)
+    assert stranded.enqueued_at is not None
+    assert (queued.status, fresh.status, fresh.enqueued_at) == (JobStatus.PENDING, JobStatus.PENDING, None)
+    assert jobs_requeue_unqueued() == 0  # the stranded job is queued now: never again
+
+
+def test_job_enqueue_records_when_the_job_reached_the_queue(
+    eager_jobs, alice, org_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_create(
+            WriteContext.for_user(alice, organization_id=org_a.id),
+            organization_id=org_a.id,
+            job_type="add",
+            task_name="custos.jobs.add",
+            parameters={"x": 1, "y": 2},
+        )
+    job.refresh_from_db()
+    assert (job.status, job.result) == (JobStatus.SUCCESS, 3)
+    assert job.enqueued_at is not None and job.enqueued_at >= job.created_at
