@@ -29,10 +29,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-HELPERS = {"__init__", "__main__", "common", "http_asgi_native", "http_settings", "http_urls", "faults", "soak"}
+HELPERS = {"__init__", "__main__", "common", "http_asgi_native", "http_settings", "http_urls"}
 
 # Small-size options per script (none has a --quick mode of its own); [] runs the script as is.
 SMALL: dict[str, list[str]] = {
+    "faults": ["--duration", "30", "--kills", "2", "--clients", "2"],
     "http": ["--duration", "2", "--warmup", "1", "--only", "1,2"],
     "jobs": ["--jobs", "50", "--only", "embedded"],
     "pipeline_analysis": ["--size", "2000", "--repeat", "1"],
@@ -40,6 +41,7 @@ SMALL: dict[str, list[str]] = {
     "pipeline_memory": ["--sizes", "1000"],
     "plm_processing": ["--columns", "4", "--rows", "4", "--repeat", "1", "--stl-triangles", "20000"],
     "serving": ["--modes", "embedded", "--rows", "50", "--duration", "2", "--warmup", "1"],
+    "soak": ["--minutes", "1", "--interval", "15"],
     "sqal_stream": ["--stations", "3", "--dashboards", "2", "--duration", "5"],
     "twin_analytics": ["--devices", "4", "--days", "3", "--eval-days", "1", "--repeat", "1"],
     "twin_ingest": ["--batches", "10", "--batch", "200", "--devices", "4"],

@@ -147,8 +147,7 @@ def _resolve(api: Api, route: Route, placeholder: str, persona: str) -> str:
     for candidate in dict.fromkeys((collection, collection.rstrip("/"), collection.rstrip("/") + "/")):
         listed = api.call("GET", candidate, persona)
         if listed.status_code == 200:
-            found = [id_of(item, placeholder) for item in items_of(listed.json())]
-            found = [value for value in found if value]
+            found = [value for item in items_of(listed.json()) if (value := id_of(item, placeholder))]
             if found:
                 api.ids[cache] = found[0]
                 return found[0]

@@ -11,6 +11,7 @@ import pytest
 import socketio
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from custos.ops.spec_report import Route
 from tests.conformance import makers
@@ -53,7 +54,7 @@ def test_ws_realtime(live: Api, request) -> None:
     origin = str(live.http.base_url).rstrip("/")  # a dashboard is a page of an allowed origin
     assert _refused(makers.ws_url(live, "/ws/realtime/", "not-a-jwt"), origin)
     url = makers.ws_url(live, "/ws/realtime/", live.tokens["OWNER"])
-    with connect(url, open_timeout=20, origin=origin) as socket:  # type: ignore[arg-type]
+    with connect(url, open_timeout=20, origin=Origin(origin)) as socket:
         hello = json.loads(socket.recv(timeout=20))
         assert hello["type"] == "connection_established", hello
         command = {"command": "subscribe", "device_ids": ["SQAL_001"], "grades": ["A", "A+"], "min_score": 0.5}

@@ -218,5 +218,5 @@ class ReportTypeOutput(serializers.Serializer):
 class ReportTypesEnvelope(serializers.Serializer):
     """``GET /api/reports/types/``: the sqal ``{data, message}`` object around the list."""
 
-    data = ReportTypeOutput(many=True)
+    data = ReportTypeOutput(many=True)  # type: ignore[assignment]  # a field named like Serializer.data
     message = serializers.CharField()
