@@ -212,6 +212,7 @@ CELERY_BEAT_SCHEDULE = {
     "prune-event-relay": {"task": "custos.events.prune_relay", "schedule": 300.0},
     # a job committed by a process that died before queueing it would otherwise stay PENDING for ever
     "requeue-unqueued-jobs": {"task": "custos.jobs.requeue_unqueued", "schedule": 60.0},
+    "prune-readings": {"task": "devices.prune_readings", "schedule": 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
@@ -265,6 +266,8 @@ DEVICES_INGEST_MAX_BODY_BYTES = env_int("DEVICES_INGEST_MAX_BODY_BYTES", 8 * 102
 # many hours; stored device health history (the dashboard's performanceData) is kept this many days.
 DEVICES_IDEMPOTENCY_WINDOW_HOURS = env_int("DEVICES_IDEMPOTENCY_WINDOW_HOURS", 24, minimum=1)
 TWIN_HEALTH_RETENTION_DAYS = env_int("TWIN_HEALTH_RETENTION_DAYS", 90, minimum=2)
+# Readings older than this many days are deleted every hour (0 keeps them for ever).
+DEVICES_READINGS_RETENTION_DAYS = env_int("DEVICES_READINGS_RETENTION_DAYS", 365, minimum=0)
 
 # Firmware images (sqal OTA): the largest file accepted, and a campaign's default halt criteria (a
 # started wave whose failure rate passes the threshold, after at least min(attempts, wave size) results).

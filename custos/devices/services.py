@@ -524,6 +524,21 @@ def ingest_replays_prune(*, now: datetime | None = None) -> int:
     return removed
 
 
+def readings_prune(*, now: datetime | None = None) -> int:
+    """Delete the readings older than ``DEVICES_READINGS_RETENTION_DAYS`` (0 keeps them for ever); the
+    number removed. One delete per device, so each runs on the (device, metric, timestamp) index. Run
+    hourly by the beat entry ``prune-readings``."""
+    days = int(getattr(settings, "DEVICES_READINGS_RETENTION_DAYS", 0))
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    removed = 0
+    for device_pk in Device.objects.values_list("pk", flat=True).iterator():
+        count, _ = Reading.objects.filter(device_id=device_pk, timestamp__lt=cutoff).delete()
+        removed += count
+    return removed
+
+
 # --- Events (failures, maintenance, repairs) ------------------------------------------------------
 
 EVENT_NOTES_MAX = 4000

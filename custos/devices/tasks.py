@@ -16,3 +16,9 @@ def evaluate_no_data_rules() -> dict[str, int]:
     counts = rules.evaluate_no_data()
     counts["replays_pruned"] = services.ingest_replays_prune()
     return counts
+
+
+@shared_task(name="devices.prune_readings")
+def prune_readings() -> int:
+    """Beat entry ``prune-readings``: readings past their retention (``DEVICES_READINGS_RETENTION_DAYS``)."""
+    return services.readings_prune()

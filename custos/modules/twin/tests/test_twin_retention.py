@@ -45,3 +45,33 @@ def test_the_hourly_task_scores_then_prunes(org_a, settings):
     _record(device, timezone.now() - timedelta(days=6))
     assert tasks.update_health_scores() == {"scored": 0, "pruned": 1}  # no readings: nothing to score
     assert HealthRecord.objects.count() == 1
+
+
+def test_readings_past_their_retention_are_pruned_and_zero_keeps_them(org_a, org_b, settings):
+    from custos.devices.models import Reading
+    from custos.devices.services import readings_prune
+    from custos.devices.tasks import prune_readings
+
+    now = timezone.now()
+    mine, theirs = make_device(org_a, "R1"), make_device(org_b, "R2")
+    for device, days, metric in (
+        (mine, 400, "value"),
+        (mine, 366, "temperature"),
+        (mine, 364, "value"),
+        (theirs, 500, "value"),
+        (theirs, 1, "value"),
+    ):
+        Reading.objects.create(
+            organization_id=device.organization_id,
+            device=device,
+            timestamp=now - timedelta(days=days),
+            metric=metric,
+            value=1.0,
+        )
+    settings.DEVICES_READINGS_RETENTION_DAYS = 0
+    assert readings_prune(now=now) == 0 and Reading.objects.count() == 5  # 0: kept for ever
+    settings.DEVICES_READINGS_RETENTION_DAYS = 365
+    assert readings_prune(now=now) == 3  # 400, 366 (another metric) and 500 days old
+    remaining = sorted(round((now - r.timestamp).total_seconds() / 86400) for r in Reading.objects.all())
+    assert remaining == [1, 364]
+    assert prune_readings() == 0  # the hourly task: nothing more is old enough today
