@@ -44,8 +44,8 @@ def measure_trimesh(mesh: Any) -> dict[str, Any]:
         warnings.append("The mesh is not watertight: the volume and mass are not defined.")
     if not consistent:
         errors.append("The mesh's face winding is inconsistent.")
-    volume = abs(float(mesh.volume)) if watertight else None
     with numpy.errstate(divide="ignore", invalid="ignore"):  # a flat closed mesh divides by its zero volume
+        volume = abs(float(mesh.volume)) if watertight else None
         centre = mesh.center_mass if watertight else mesh.centroid
     if volume is not None and (volume == 0.0 or not all(math.isfinite(float(value)) for value in centre)):
         # closed but flat (every vertex in one plane): no volume, so no centre of mass either
