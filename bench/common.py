@@ -43,3 +43,30 @@ def bench_owner() -> tuple[Any, Any, Any]:
 def machine_load() -> str:
     """The load averages, printed beside timings: on a shared machine they say what the figures met."""
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def station_measurements() -> dict[str, Any]:
+    """The ``vl53l8ch`` and ``as7341`` blocks of a SQAL station frame: a flat surface about 50 mm high and a
+    fresh product's spectrum (what the stream bench and the fault script send)."""
+    return {
+        "vl53l8ch": {
+            "distance_matrix": [[50 + ((r + c) % 3) for c in range(8)] for r in range(8)],
+            "reflectance_matrix": [[40] * 8 for _ in range(8)],
+            "amplitude_matrix": [[900] * 8 for _ in range(8)],
+            "reference_distance_mm": 100,
+        },
+        "as7341": {
+            "channels": {
+                "F1_415nm": 2400,
+                "F2_445nm": 3200,
+                "F3_480nm": 4000,
+                "F4_515nm": 5200,
+                "F5_555nm": 6000,
+                "F6_590nm": 6400,
+                "F7_630nm": 6800,
+                "F8_680nm": 6000,
+                "Clear": 30000,
+                "NIR": 5000,
+            },
+        },
+    }

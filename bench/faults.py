@@ -64,6 +64,8 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO_ROOT / "b
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.common import station_measurements  # noqa: E402 - after the path is set
+
 HOST = "127.0.0.1"
 PASSWORD = "faults-bench-password-2026"
 SCALED_DEFAULTS = {
@@ -562,26 +564,7 @@ def frame(device_id: str, sample_id: str) -> dict[str, Any]:
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "sample_id": sample_id,
         "device_id": device_id,
-        "vl53l8ch": {
-            "distance_matrix": [[50 + ((r + c) % 3) for c in range(8)] for r in range(8)],
-            "reflectance_matrix": [[40] * 8 for _ in range(8)],
-            "amplitude_matrix": [[900] * 8 for _ in range(8)],
-            "reference_distance_mm": 100,
-        },
-        "as7341": {
-            "channels": {
-                "F1_415nm": 2400,
-                "F2_445nm": 3200,
-                "F3_480nm": 4000,
-                "F4_515nm": 5200,
-                "F5_555nm": 6000,
-                "F6_590nm": 6400,
-                "F7_630nm": 6800,
-                "F8_680nm": 6000,
-                "Clear": 30000,
-                "NIR": 5000,
-            },
-        },
+        **station_measurements(),
         "lot_abattage": "LOT-FAULTS",
     }
 

@@ -48,6 +48,11 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, bench/ comes first on the path and bench/http.py would shadow the standard library's http.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO_ROOT / "bench"]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.common import station_measurements  # noqa: E402 - after the path is set
+
 HOST = "127.0.0.1"
 DASHBOARD_ORIGIN: Any = f"http://{HOST}"  # browsers send one; the dashboard socket checks it
 
@@ -109,27 +114,8 @@ def _frame_template(device_id: str, frame_kb: int) -> str:
         "timestamp": TIME_MARK,
         "sample_id": SAMPLE_MARK,
         "device_id": device_id,
-        "vl53l8ch": {
-            "distance_matrix": [[50 + ((r + c) % 3) for c in range(8)] for r in range(8)],
-            "reflectance_matrix": [[40] * 8 for _ in range(8)],
-            "amplitude_matrix": [[900] * 8 for _ in range(8)],
-            "reference_distance_mm": 100,
-        },
+        **station_measurements(),
         "vl53l8ch_raw": {"bins_matrix": bins},
-        "as7341": {
-            "channels": {
-                "F1_415nm": 2400,
-                "F2_445nm": 3200,
-                "F3_480nm": 4000,
-                "F4_515nm": 5200,
-                "F5_555nm": 6000,
-                "F6_590nm": 6400,
-                "F7_630nm": 6800,
-                "F8_680nm": 6000,
-                "Clear": 30000,
-                "NIR": 5000,
-            },
-        },
         "lot_abattage": "LOT-BENCH",
     }
     text = json.dumps(body)
