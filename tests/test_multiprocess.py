@@ -13,7 +13,9 @@ Runs only in the scaled CI run (``DATABASE_URL`` PostgreSQL and ``REDIS_URL`` se
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -103,28 +105,30 @@ def cluster(tmp_path: Path, owner: Any) -> Iterator[dict[str, str]]:
             command = [sys.executable, "-m", "custos", "serve", "--port", str(port), "--workers", "1", "--no-migrate"]
             with logs[name].open("wb") as out:
                 server = subprocess.Popen(  # noqa: S603 - our own command line
-                    command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                    command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
                 )
                 processes.append(server)
             urls[name] = f"http://127.0.0.1:{port}"
         with (tmp_path / "worker.log").open("wb") as out:
             worker = [sys.executable, "-m", "custos", "worker", "--concurrency", "1", "--loglevel", "WARNING"]
             job_worker = subprocess.Popen(  # noqa: S603 - our own command line
-                worker, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+                worker, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
             processes.append(job_worker)
         for index, name in enumerate(("A", "B")):
             _wait_for(urls[name], processes[index], logs[name])
         yield urls
     finally:
+        # each process leads its own session: the whole group goes (Granian's and Celery's children too)
         for process in processes:
-            process.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 @pytest.fixture
@@ -154,6 +158,10 @@ def _login(base: str) -> dict[str, Any]:
     return response.json()
 
 
+REQUEST_TIMEOUT = 30
+WARM_UP_TIMEOUT = 90
+
+
 def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[str, str], owner: Any) -> None:
     import requests
     import socketio
@@ -164,6 +172,8 @@ def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[s
     a, b = cluster["A"], cluster["B"]
     tokens = _login(a)
     bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    for base in (a, b):  # a process's first requests import the domain modules: slow on a busy CI machine
+        assert requests.get(f"{base}/api/devices", headers=bearer, timeout=WARM_UP_TIMEOUT).status_code == 200
 
     # 1. An event caused through B reaches a Socket.IO client connected to A.
     twin_alert = make_alert(organization=owner.memberships.get().organization, source="twin")
@@ -178,11 +188,13 @@ def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[s
         arrived.set()
 
     client.on("alert_acknowledged", on_acknowledged)
-    client.connect(a, auth={"token": tokens["access_token"]}, transports=["websocket"], wait_timeout=10)
+    client.connect(a, auth={"token": tokens["access_token"]}, transports=["websocket"], wait_timeout=REQUEST_TIMEOUT)
     try:
         client.emit("join_room", {"room": "alerts"})
         assert joined.wait(10)
-        acknowledged = requests.post(f"{b}/api/alerts/acknowledge/{twin_alert.pk}", headers=bearer, timeout=10)
+        acknowledged = requests.post(
+            f"{b}/api/alerts/acknowledge/{twin_alert.pk}", headers=bearer, timeout=REQUEST_TIMEOUT
+        )
         assert acknowledged.status_code == 200, acknowledged.text
         assert arrived.wait(15), "A's Socket.IO client never received the event caused through B"
     finally:
@@ -192,35 +204,39 @@ def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[s
     assert Alert.objects.get(pk=twin_alert.pk).status == "acknowledged"
 
     # 2. The enginel burst limit (BURST_LIMIT a minute) counts the requests of both processes.
-    statuses = [requests.get(f"{base}/api/series/", headers=bearer, timeout=10) for base in (a, b, a, b, a, b)]
+    statuses = [
+        requests.get(f"{base}/api/series/", headers=bearer, timeout=REQUEST_TIMEOUT) for base in (a, b, a, b, a, b)
+    ]
     assert [r.status_code for r in statuses] == [200] * BURST_LIMIT + [429]
     assert [r.headers["X-RateLimit-Remaining"] for r in statuses] == ["4", "3", "2", "1", "0", "0"]
 
     # 3. A job started through A is watched through B until the worker has run it.
-    started = requests.post(f"{a}/tasks/", json={"type": "add", "x": 2, "y": 3}, headers=bearer, timeout=10)
+    started = requests.post(
+        f"{a}/tasks/", json={"type": "add", "x": 2, "y": 3}, headers=bearer, timeout=REQUEST_TIMEOUT
+    )
     assert started.status_code in (200, 201, 202), started.text
     task_id = started.json()["task_id"]
     deadline = time.monotonic() + 30
     status: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        status = requests.get(f"{b}/tasks/{task_id}/", headers=bearer, timeout=10).json()
+        status = requests.get(f"{b}/tasks/{task_id}/", headers=bearer, timeout=REQUEST_TIMEOUT).json()
         if status.get("status") in ("SUCCESS", "FAILURE"):
             break
         time.sleep(0.3)
     assert (status.get("status"), status.get("result")) == ("SUCCESS", 5)
 
     # 4. A session revoked through B is refused by A at once.
-    assert requests.get(f"{a}/api/auth/users/me/", headers=bearer, timeout=10).status_code == 200
+    assert requests.get(f"{a}/api/auth/users/me/", headers=bearer, timeout=REQUEST_TIMEOUT).status_code == 200
     logout = requests.post(
         f"{b}/api/auth/logout/", json={"refresh_token": tokens["refresh_token"]}, headers=bearer, timeout=10
     )
     assert logout.status_code in (200, 204, 205), logout.text
-    assert requests.get(f"{a}/api/auth/users/me/", headers=bearer, timeout=10).status_code == 401
+    assert requests.get(f"{a}/api/auth/users/me/", headers=bearer, timeout=REQUEST_TIMEOUT).status_code == 401
 
     # 5. One scrape of A sees every process (B's 429 above) and the job figures; still restricted.
-    assert requests.get(f"{a}/metrics", timeout=10).status_code == 404
-    assert requests.get(f"{a}/metrics", headers=bearer, timeout=10).status_code == 404
-    scrape = requests.get(f"{a}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10)
+    assert requests.get(f"{a}/metrics", timeout=REQUEST_TIMEOUT).status_code == 404
+    assert requests.get(f"{a}/metrics", headers=bearer, timeout=REQUEST_TIMEOUT).status_code == 404
+    scrape = requests.get(f"{a}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=REQUEST_TIMEOUT)
     assert scrape.status_code == 200, scrape.text[:500]
     samples = dict(line.rsplit(" ", 1) for line in scrape.text.splitlines() if line and not line.startswith("#"))
     assert float(samples['django_http_responses_total_by_status_total{status="429"}']) == 1.0

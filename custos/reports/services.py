@@ -488,7 +488,7 @@ def schedules_run_due(*, now: datetime | None = None) -> list[str]:
     for pk in due:
         with transaction.atomic():
             schedule = (
-                ScheduledReport.objects.select_for_update()
+                ScheduledReport.objects.select_for_update(of=("self",))
                 .select_related("template", "created_by")
                 .filter(pk=pk, is_active=True, next_run_at__lte=moment)
                 .first()
