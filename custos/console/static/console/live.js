@@ -8,6 +8,8 @@
 // what this person in this organization may see. While connected, <body data-live="on"> stops the
 // regions' 5 s polling (hx-trigger "every 5s [!document.body.dataset.live]"); when the connection drops
 // polling resumes until it is back. Without this script (no npm install) the pages poll or reload.
+// A region someone is typing in (a field with focus, or a value they changed) is not replaced, by a
+// live event or by polling, until they are done: the refresh waits and tries again.
 (function () {
   "use strict";
   var body = document.body;
@@ -24,11 +26,30 @@
     document.querySelectorAll("[data-live-label]").forEach(function (node) { node.textContent = text; });
   }
 
+  function editing(region) {
+    var active = document.activeElement;
+    if (active && active !== body && region.contains(active) && active.matches("input, textarea, select")) return true;
+    return Array.prototype.some.call(region.querySelectorAll("input, textarea"), function (field) {
+      if (field.type === "hidden") return false;
+      if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+      return field.value !== field.defaultValue;
+    });
+  }
+
+  // Polling (htmx "every 5s") skips a round while the region is being edited.
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-live-on") && evt.detail.requestConfig &&
+        evt.detail.requestConfig.verb === "get" && editing(elt)) evt.preventDefault();
+  });
+
   var pending = new Map();
+  var EDIT_RETRY_MS = 1000;
   function refresh(region) {
     if (pending.has(region)) return;
     pending.set(region, setTimeout(function () {
       pending.delete(region);
+      if (editing(region)) { setTimeout(function () { refresh(region); }, EDIT_RETRY_MS); return; }
       var url = region.getAttribute("data-live-url");
       if (!url) return;
       if (window.htmx) {
