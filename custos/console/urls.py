@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from custos.console.views import admin, auth, domains, live, pipelines, twin
+from custos.console.views import admin, auth, designs, live, pipelines, quality, twin
 
 app_name = "console"
 
@@ -26,9 +26,9 @@ urlpatterns = [
     path("twin/alarms/", twin.alarms_panel, name="alarms"),
     path("twin/alarms/<str:alert_id>/acknowledge/", twin.acknowledge, name="alarm-acknowledge"),
     path("twin/devices/<str:device_id>/", twin.device_detail, name="device"),
-    path("quality/", domains.quality_page, name="quality"),
-    path("designs/", domains.design_list, name="designs"),
-    path("designs/<str:design_id>/", domains.design_detail, name="design"),
+    path("quality/", quality.quality_page, name="quality"),
+    path("designs/", designs.design_list, name="designs"),
+    path("designs/<str:design_id>/", designs.design_detail, name="design"),
     path("pipelines/", pipelines.pipelines_page, name="pipelines"),
     path("pipelines/alerts/", pipelines.alerts_panel, name="pipeline-alerts"),
     path("pipelines/alerts/<str:alert_id>/resolve/", pipelines.alert_resolve, name="pipeline-alert-resolve"),

@@ -1,4 +1,4 @@
-"""Quality and designs pages, over the modules' selectors."""
+"""The designs pages, over the PLM module's selectors (export control as in the API)."""
 
 from __future__ import annotations
 
@@ -14,29 +14,8 @@ from custos.kernel.errors import NotFound
 from custos.modules.plm import access as plm_access
 from custos.modules.plm.models import DesignAsset, DesignSeries
 from custos.modules.plm.selectors import bom_tree
-from custos.modules.quality import selectors as quality
 
-SAMPLES_SHOWN = 50
 DESIGNS_SHOWN = 200
-
-
-@require_GET
-@console_page
-def quality_page(request: HttpRequest) -> HttpResponse:
-    state = require_organization(request)
-    samples = quality.samples_of(state.org_ids)
-    figures = quality.stats(samples)
-    total = figures["total_analyses"]
-    distribution = [
-        {"grade": grade, "count": count, "percent": round(100 * count / total, 1) if total else 0.0}
-        for grade, count in figures["grade_distribution"].items()
-    ]
-    latest = list(samples.order_by("-timestamp")[:SAMPLES_SHOWN])
-    return render(
-        request,
-        "console/quality.html",
-        {"figures": figures, "distribution": distribution, "samples": latest, "area": "quality"},
-    )
 
 
 @require_GET
