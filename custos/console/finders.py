@@ -15,6 +15,7 @@ from django.core.files.storage import FileSystemStorage
 VENDOR_FILES = {
     "console/vendor/htmx.min.js": "htmx.org/dist/htmx.min.js",
     "console/vendor/socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    "console/vendor/chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
     "console/vendor/leaflet/leaflet.js": "leaflet/dist/leaflet.js",
     "console/vendor/leaflet/leaflet.css": "leaflet/dist/leaflet.css",
     **{
