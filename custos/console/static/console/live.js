@@ -36,11 +36,21 @@
     });
   }
 
-  // Polling (htmx "every 5s") skips a round while the region is being edited.
+  function liveRead(region, detail) {
+    return region && region.hasAttribute && region.hasAttribute("data-live-on") && detail.requestConfig &&
+      detail.requestConfig.verb === "get";
+  }
+  // Polling (htmx "every 5s") skips a round while the region is being edited; a re-read already in
+  // flight when someone started typing is not swapped in: the region is read again once they are done.
   document.addEventListener("htmx:beforeRequest", function (evt) {
-    var elt = evt.detail && evt.detail.elt;
-    if (elt && elt.hasAttribute && elt.hasAttribute("data-live-on") && evt.detail.requestConfig &&
-        evt.detail.requestConfig.verb === "get" && editing(elt)) evt.preventDefault();
+    if (liveRead(evt.detail.elt, evt.detail) && editing(evt.detail.elt)) evt.preventDefault();
+  });
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var region = evt.detail.target;
+    if (liveRead(region, evt.detail) && editing(region)) {
+      evt.detail.shouldSwap = false;
+      refresh(region);
+    }
   });
 
   var pending = new Map();
@@ -59,7 +69,11 @@
       fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (response) {
         if (response.status === 401) { window.location.reload(); return null; }
         return response.ok ? response.text() : null;
-      }).then(function (html) { if (html !== null && html !== undefined) region.innerHTML = html; });
+      }).then(function (html) {
+        if (html === null || html === undefined) return;
+        if (editing(region)) { refresh(region); return; }
+        region.innerHTML = html;
+      });
     }, 100));
   }
 
