@@ -4,19 +4,89 @@ Every paging number is bounded: ``skip``/``offset`` and ``page`` at most ``MAX_P
 value is bad input: 400, 422 for sqal; never an overflow in the database), ``limit`` at most the
 class's maximum, ``page_size`` capped at ``max_page_size`` (DRF's rule). A page past the last one of
 a numbered list stays DRF's 404 ``Invalid page.``.
+
+Counts are bounded too (``bounded_count``): on PostgreSQL an UNFILTERED list of a table the planner
+estimates at ``CUSTOS_EXACT_COUNT_LIMIT`` rows or more reports that estimate (``pg_class.reltuples``,
+kept current by autovacuum/ANALYZE) instead of scanning the table for ``COUNT(*)``; a smaller table
+is counted exactly, in the same statement. A filtered list (every organization-owned resource is
+narrowed to the caller's organizations) is always counted exactly: its count is what the documents
+promise (``totalItems`` counts the filtered rows). SQLite counts exactly.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import OrderedDict
 from typing import Any
 
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from django.utils.inspect import method_has_no_args
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 
 MAX_POSITION = 2**31 - 1  # the largest page number or row offset any list accepts
+EXACT_COUNT_LIMIT = 100_000  # the default of ``settings.CUSTOS_EXACT_COUNT_LIMIT``
+
+# One statement: the planner's estimate of the table's rows when it reaches the limit, else the exact
+# count. The count is an uncorrelated subquery (an InitPlan), which PostgreSQL runs only when the
+# ELSE branch needs it. ``reltuples`` is -1 for a table never analyzed: counted exactly.
+_ESTIMATE_OR_COUNT = (
+    "SELECT CASE WHEN c.reltuples >= %s THEN c.reltuples::bigint ELSE (SELECT COUNT(*) FROM {table}) END"
+    " FROM pg_class c WHERE c.oid = to_regclass(%s)"
+)
+
+
+def exact_count_limit() -> int:
+    """Tables estimated below this many rows are counted exactly; 0 counts every table exactly."""
+    return int(getattr(settings, "CUSTOS_EXACT_COUNT_LIMIT", EXACT_COUNT_LIMIT))
+
+
+def is_unfiltered(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` selects every row of its model's table once (no WHERE, DISTINCT, GROUP BY,
+    set operation or slice), so that its count is the table's row count."""
+    query = queryset.query
+    return not (
+        query.where
+        or query.distinct
+        or query.group_by is not None
+        or query.combinator
+        or query.is_sliced
+        or query.model is None
+    )
+
+
+def bounded_count(object_list: Any) -> int:
+    """The number of rows of a list: exact, except an unfiltered PostgreSQL table estimated at
+    ``exact_count_limit()`` rows or more, which answers the planner's estimate (module docstring)."""
+    if not isinstance(object_list, QuerySet):
+        count = getattr(object_list, "count", None)  # as Django's Paginator counts other sequences
+        if callable(count) and not inspect.isbuiltin(count) and method_has_no_args(count):
+            return int(count())
+        return len(object_list)
+    limit = exact_count_limit()
+    connection = connections[object_list.db]
+    if limit <= 0 or connection.vendor != "postgresql" or not is_unfiltered(object_list):
+        return object_list.count()
+    table = object_list.model._meta.db_table
+    quoted = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        cursor.execute(_ESTIMATE_OR_COUNT.format(table=quoted), [limit, quoted])
+        row = cursor.fetchone()
+    return int(row[0]) if row is not None else object_list.count()
+
+
+class BoundedCountPaginator(Paginator):
+    """Django's paginator counting through ``bounded_count``."""
+
+    @cached_property
+    def count(self) -> int:
+        return bounded_count(self.object_list)
 
 
 def _int_param(request: Any, name: str, default: int, minimum: int, maximum: int | None) -> int:
@@ -40,7 +110,10 @@ def _int_param(request: Any, name: str, default: int, minimum: int, maximum: int
 
 
 class BoundedPageNumberPagination(PageNumberPagination):
-    """DRF's numbered pages, with an absurd ``page`` (beyond ``MAX_POSITION``) refused as bad input."""
+    """DRF's numbered pages, with an absurd ``page`` (beyond ``MAX_POSITION``) refused as bad input and
+    the count bounded (``bounded_count``)."""
+
+    django_paginator_class = BoundedCountPaginator
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
         raw = request.query_params.get(self.page_query_param)
@@ -114,9 +187,7 @@ class SqalPagination(BasePagination):
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
         self.skip = _int_param(request, "skip", 0, 0, None)
         self.limit = _int_param(request, "limit", self.default_limit, 1, self.max_limit)
-        self.total = (
-            queryset.count() if hasattr(queryset, "count") and not isinstance(queryset, list) else len(queryset)
-        )
+        self.total = bounded_count(queryset)
         return list(queryset[self.skip : self.skip + self.limit])
 
     def get_paginated_response(self, data: Any) -> Response:

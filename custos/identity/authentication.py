@@ -13,12 +13,14 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from custos.identity import selectors
 from custos.identity.errors import CsrfFailed
@@ -28,9 +30,6 @@ from custos.kernel.context import client_ip
 from custos.kernel.errors import DomainError
 from custos.kernel.errors import PermissionDenied as DomainPermissionDenied
 
-if TYPE_CHECKING:
-    from custos.identity.models import User
-
 ACCESS_COOKIE = "access_token_cookie"
 REFRESH_COOKIE = "refresh_token_cookie"
 CSRF_COOKIE = "csrf_access_token"
@@ -39,15 +38,27 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class CustosJWTAuthentication(JWTAuthentication):
-    """Bearer/Token access tokens whose session, version and user are all still valid."""
+    """Bearer/Token access tokens whose session, version and user are all still valid.
+
+    One query per request (``selectors.token_user``): the user row, with the liveness of the token's
+    session as an ``EXISTS`` in the same statement. The checks and their messages are simplejwt's
+    (missing claim, user not found, inactive user) followed by ours (token version, session).
+    """
 
     def get_user(self, validated_token: Any) -> Any:
-        # missing or inactive user: 401. simplejwt types it as AbstractBaseUser; AUTH_USER_MODEL is ours.
-        user = cast("User", super().get_user(validated_token))
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from None
+        session_id = validated_token.get(SESSION_CLAIM)
+        user = selectors.token_user(user_id=user_id, session_id=session_id)
+        if user is None:
+            raise AuthenticationFailed(_("User not found"), code="user_not_found")
+        if jwt_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
         if validated_token.get(VERSION_CLAIM, 0) != user.token_version:
             raise InvalidToken({"detail": "Token has been revoked.", "code": "token_not_valid"})
-        session_id = validated_token.get(SESSION_CLAIM)
-        if session_id and not selectors.session_is_live(session_id=session_id, user_id=user.pk):
+        if session_id and not getattr(user, selectors.SESSION_LIVE):
             raise InvalidToken({"detail": "Session has been revoked.", "code": "token_not_valid"})
         return user
 

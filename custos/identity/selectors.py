@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -42,10 +45,69 @@ def session_list(*, user: Any) -> QuerySet:
     return AuthSession.objects.filter(user=user)
 
 
+def live_sessions() -> QuerySet:
+    """Sessions neither revoked nor expired, at this instant."""
+    return AuthSession.objects.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
 def session_is_live(*, session_id: Any, user_id: Any) -> bool:
-    return AuthSession.objects.filter(
-        pk=session_id, user_id=user_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).exists()
+    return live_sessions().filter(pk=session_id, user_id=user_id).exists()
+
+
+SESSION_LIVE = "custos_session_live"  # the column ``token_user`` adds when asked about a session
+
+
+@functools.cache
+def _token_user_sql(vendor: str, with_session: bool) -> str:
+    """The statement of ``token_user``, written once per database vendor (it is raw SQL because the
+    ORM spends longer compiling the same statement than the database takes to run two of them:
+    ``bench/auth_cost.py``)."""
+    quote = connections[User.objects.db].ops.quote_name
+    user, session = User._meta, AuthSession._meta
+    users, sessions = quote(user.db_table), quote(session.db_table)
+
+    def column(table: str, meta: Any, name: str) -> str:
+        return f"{table}.{quote(meta.get_field(name).column)}"
+
+    user_id = column(users, user, "id")
+    if not with_session:
+        return f"SELECT {users}.* FROM {users} WHERE {user_id} = %s"  # noqa: S608 - names from the models
+    names = ("id", "user", "revoked_at", "expires_at")
+    pk, owner, revoked, expires = (column(sessions, session, name) for name in names)
+    live = f"SELECT 1 FROM {sessions} WHERE {pk} = %s AND {owner} = {user_id} AND {revoked} IS NULL AND {expires} > %s"  # noqa: S608
+    return f"SELECT {users}.*, EXISTS({live}) AS {SESSION_LIVE} FROM {users} WHERE {user_id} = %s"  # noqa: S608
+
+
+def token_user(*, user_id: Any, session_id: Any = None) -> Any:
+    """The user an access token names, or ``None``, in ONE query on primary keys.
+
+    With ``session_id`` the row also carries ``SESSION_LIVE``: whether that session of this user is
+    live (neither revoked nor expired: ``live_sessions``), an ``EXISTS`` on the session's primary key
+    in the same statement. Nothing is cached, so a revocation, a deactivation or a new token version
+    counts on the very next request of any process. An identifier that is not a UUID names nothing.
+    """
+    connection = connections[User.objects.db]
+    try:
+        user_key = User._meta.pk.get_db_prep_value(user_id, connection)
+    except (ValidationError, ValueError, TypeError, AttributeError):
+        return None
+    session_key = None
+    if session_id:
+        try:
+            session_key = AuthSession._meta.pk.get_db_prep_value(session_id, connection)
+        except (ValidationError, ValueError, TypeError, AttributeError):
+            session_key = None  # names no session: not live
+    if session_key is None:
+        user = next(iter(User.objects.raw(_token_user_sql(connection.vendor, False), [user_key])), None)
+        if user is not None and session_id:
+            setattr(user, SESSION_LIVE, False)
+        return user
+    now = AuthSession._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
+    sql = _token_user_sql(connection.vendor, True)
+    user = next(iter(User.objects.raw(sql, [session_key, now, user_key])), None)
+    if user is not None:
+        setattr(user, SESSION_LIVE, bool(getattr(user, SESSION_LIVE)))  # SQLite answers 0/1
+    return user
 
 
 def logged_device_list(*, user: Any) -> QuerySet:
