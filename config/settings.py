@@ -250,6 +250,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024  # the SQAL sensor frames are ~14
 # when nested deeper than CUSTOS_MAX_JSON_DEPTH levels (custos.api.parsers). Uploads keep their limit.
 CUSTOS_MAX_JSON_BODY_BYTES = env_int("CUSTOS_MAX_JSON_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 CUSTOS_MAX_JSON_DEPTH = env_int("CUSTOS_MAX_JSON_DEPTH", 64, minimum=2, maximum=512)
+# Paged lists of a whole PostgreSQL table estimated at this many rows or more report the planner's
+# estimate instead of running COUNT(*); 0 always counts exactly (custos.api.pagination.bounded_count).
+CUSTOS_EXACT_COUNT_LIMIT = env_int("CUSTOS_EXACT_COUNT_LIMIT", 100_000, minimum=0)
 
 # Uploaded rasters (pipeline imagery) are refused on what their header declares, before any pixel is read.
 PIPELINE_MAX_RASTER_WIDTH = env_int("PIPELINE_MAX_RASTER_WIDTH", 30_000, minimum=16)
