@@ -9,6 +9,10 @@ alert table (``source="twin"``, subject the device).
 * A rule on metric ``temperature`` also applies to the primary ``value`` of temperature sensors (and
   likewise for the other sensor types of ``METRIC_DEVICE_TYPES``).
 * A no-data rule (``no_data_minutes``) is evaluated by the periodic task ``devices.evaluate_no_data_rules``.
+* A device's ``status`` follows its open alarms (``device_status_refresh``): ``offline`` while a no-data
+  alarm is open and nothing came since, else ``critical`` with an open critical alarm, ``warning`` with
+  an open high or medium one, else ``normal``. It is recomputed whenever one of its alarms is raised or
+  resolved here, and on every ingested batch.
 
 Rules are stored with ``warning``/``critical``; the shared alert table grades ``high``/``critical``
 (``ALERT_SEVERITY``), and the twin shape (``twin_alert``) shows them back as ``warning``/``critical``.
@@ -25,15 +29,15 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.db.models import Field as ModelField
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from custos.alerts.choices import AlertStatus, Severity
 from custos.alerts.models import Alert
 from custos.alerts.services import alert_raise, alert_resolve
 from custos.audit.writes import audited_create, audited_delete, audited_update
-from custos.devices.choices import DEFAULT_METRIC
+from custos.devices.choices import DEFAULT_METRIC, DeviceStatus
 from custos.devices.models import AlertRule, AlertRuleState, Device, RuleOperator, RuleSeverity
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, ValidationFailed
@@ -186,6 +190,10 @@ def rule_delete(ctx: WriteContext, instance: AlertRule) -> None:
         system = WriteContext.system(organization_id=instance.organization_id)
         for alert in active:
             alert_resolve(system, alert, notes=f"Rule {instance.name!r} was deleted.", roles=None)
+        if active:
+            device_status_refresh(
+                organization_id=instance.organization_id, device_keys={alert.subject_id for alert in active}
+            )
 
 
 def _active_alarms(organization_id: Any, *, rule_ids: Iterable[Any]) -> QuerySet[Alert]:
@@ -320,6 +328,7 @@ def evaluate_batch(
     open_pks = [state[2] for state in states.values() if state[2] is not None]
     alerts: dict[Any, Alert] = Alert.objects.in_bulk(open_pks) if open_pks else {}
     raised: list[Alert] = []
+    touched: set[str] = set()  # devices whose alarms were raised or cleared
     changed: list[tuple[Any, Any, datetime | None, datetime | None, Any]] = []
     at = itemgetter(0)
     for (rule_pk, device_pk), points in series.items():
@@ -343,16 +352,64 @@ def evaluate_batch(
                 if alert is None and moment - breach_since >= duration:
                     alert = _raise(rule, device_key, value=value, moment=moment, since=breach_since)
                     raised.append(alert)
+                    touched.add(device_key)
             elif breach_since is not None or alert is not None:
                 if alert is not None:
                     _clear(rule, alert, value=value, moment=moment)
+                    touched.add(device_key)
                 breach_since, alert = None, None
         after = (breach_since, last, alert.pk if alert is not None else None)
         if known is None or after != before:
             changed.append((rule_pk, device_pk, *after))
     if changed:
         _save_states(changed)
+    if touched:
+        device_status_refresh(organization_id=organization_id, device_keys=touched, receiving=True)
     return raised
+
+
+def device_status_refresh(*, organization_id: Any, device_keys: Iterable[str], receiving: bool = False) -> None:
+    """Set the status of the devices ``device_keys`` of ``organization_id`` from their open alarms (module
+    docstring), in two queries. ``receiving``: the devices just sent readings, so an open no-data alarm
+    (cleared by the next periodic check) no longer makes them offline."""
+    keys = set(device_keys)
+    if not keys:
+        return
+    worst: dict[str, str] = dict.fromkeys(keys, DeviceStatus.NORMAL.value)
+    rank: dict[str, int] = {
+        DeviceStatus.NORMAL: 0,
+        DeviceStatus.WARNING: 1,
+        DeviceStatus.CRITICAL: 2,
+        DeviceStatus.OFFLINE: 3,
+    }
+    open_alarms = Alert.objects.filter(
+        organization_id=organization_id,
+        source=SOURCE,
+        subject_type=SUBJECT_TYPE,
+        subject_id__in=keys,
+        status__in=ACTIVE,
+    ).values_list("subject_id", "severity", "data__no_data_minutes")
+    for key, severity, no_data in open_alarms:
+        status: str
+        if no_data is not None:
+            status = DeviceStatus.NORMAL if receiving else DeviceStatus.OFFLINE
+        elif severity == Severity.CRITICAL:
+            status = DeviceStatus.CRITICAL
+        elif severity in (Severity.HIGH, Severity.MEDIUM):
+            status = DeviceStatus.WARNING
+        else:
+            status = DeviceStatus.NORMAL
+        if rank[status] > rank[worst[key]]:
+            worst[key] = status
+    by_status: dict[str, list[str]] = defaultdict(list)
+    for key, status in worst.items():
+        by_status[status].append(key)
+    Device.objects.filter(organization_id=organization_id, device_id__in=keys).update(
+        status=Case(
+            *(When(device_id__in=group, then=Value(status)) for status, group in by_status.items()),
+            default=Value(DeviceStatus.NORMAL),
+        )
+    )
 
 
 def _save_states(states: Sequence[tuple[Any, Any, datetime | None, datetime | None, Any]]) -> None:
@@ -437,6 +494,9 @@ def evaluate_no_data(*, now: datetime | None = None) -> dict[str, int]:
                         counts["cleared"] += 1
                     state.alert = None
                     state.save()
+                else:
+                    continue
+                device_status_refresh(organization_id=rule.organization_id, device_keys=[device.device_id])
     return counts
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Case, F, Model, Value, When
+from django.db.models import F, Model
 from django.db.models import Field as ModelField
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ from custos.devices.choices import (
     DeviceStatus,
 )
 from custos.devices.models import Device, DeviceCredential, DeviceEvent, DeviceEventType, IngestReplay, Reading
-from custos.devices.rules import evaluate_batch
+from custos.devices.rules import device_status_refresh, evaluate_batch
 from custos.kernel.context import WriteContext
 from custos.kernel.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from custos.orgs.choices import ADMIN_ROLES, WRITE_ROLES
@@ -504,10 +504,11 @@ def readings_ingest(
         _insert_readings(organization_id, prepared)
         # the alarm rules, in the same transaction
         evaluate_batch(organization_id=organization_id, rows=prepared, devices=keys)
-        Device.objects.filter(pk__in=list(keys)).update(
-            last_seen=now,
-            status=Case(When(status=DeviceStatus.OFFLINE, then=Value(DeviceStatus.NORMAL)), default=F("status")),
-        )
+        # a device that was offline is back: its status follows its other open alarms again
+        back = list(Device.objects.filter(pk__in=list(keys), status=DeviceStatus.OFFLINE).values_list("device_id"))
+        Device.objects.filter(pk__in=list(keys)).update(last_seen=now)
+        if back:
+            device_status_refresh(organization_id=organization_id, device_keys=[key for (key,) in back], receiving=True)
         transaction.on_commit(partial(_publish_readings, organization_id, prepared, keys))
     return IngestResult(accepted=len(prepared), body=body)
 
