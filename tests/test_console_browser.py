@@ -100,6 +100,11 @@ def test_operator_logs_in_and_acknowledges_an_alarm(tmp_path):
                 row.get_by_label("Notes").fill("Valve 4 replaced")
                 row.get_by_role("button", name="Resolve").click()
                 expect(page.locator(f"#pipeline-alert-{pipeline_alert} .alert-state")).to_have_text("Resolved")
+
+                page.goto(f"{server.base}/console/admin/audit/")
+                expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+                expect(page.locator("tr.audit-row").first).to_be_visible()
+                page.screenshot(path=str(shots / "admin-audit.png"), full_page=True)
             finally:
                 browser.close()
     finally:
