@@ -317,3 +317,19 @@ def test_twin_health_renders_as_pdf_and_excel_with_device_content(generate, clie
         0.72,
         "warning",
     ]
+
+
+def test_a_report_deleted_before_its_job_ran_ends_the_job_cancelled(client_for, alice, media):
+    from custos.reports.tasks import generate as generate_task
+
+    response = client_for(alice).post(
+        "/api/reports/", {"reportType": "quality_summary", "format": "csv"}, format="json"
+    )
+    assert response.status_code == 201
+    report = Report.objects.get(pk=response.json()["data"]["id"])
+    job = Job.objects.get(parameters__report_id=str(report.pk))
+    assert job.status == JobStatus.PENDING
+    assert client_for(alice).delete(f"/api/reports/{report.pk}").status_code == 204
+    generate_task.apply(kwargs={"job_id": str(job.pk)})
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.CANCELLED, "")
