@@ -164,7 +164,13 @@ class UploadUrlResponseSerializer(serializers.Serializer):
     upload_url = serializers.URLField()
     upload_id = serializers.UUIDField()
     design_id = serializers.UUIDField()
-    method = serializers.CharField()
+    method = serializers.CharField(help_text="PUT the raw bytes (local storage), or POST a multipart form (S3).")
+    # DRF's metaclass takes declared fields out of the class, so the name ``fields`` is free at run time
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(),
+        required=False,
+        help_text="S3 only: the form fields to send before the file field 'file' in the POST.",
+    )
     expires_at = serializers.DateTimeField()
 
 

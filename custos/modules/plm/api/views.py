@@ -173,6 +173,9 @@ class DesignViewSet(ExportControlled, TenantResource):
             "method": "PUT",
             "expires_at": expires_at,
         }
+        presigned = services.presigned_post(design)
+        if presigned is not None:  # S3: the bytes go straight to the bucket, as a multipart form POST
+            body.update(upload_url=presigned["url"], method="POST", fields=presigned["fields"])
         return Response(s.UploadUrlResponseSerializer(body).data, status=201)
 
     def _finalize(self) -> Response:

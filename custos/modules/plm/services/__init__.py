@@ -12,6 +12,7 @@ from custos.modules.plm.services.designs import (
     design_request_upload,
     design_update,
     design_upload,
+    presigned_post,
     start_processing,
 )
 from custos.modules.plm.services.markups import (
@@ -50,6 +51,7 @@ __all__ = [
     "node_create",
     "node_delete",
     "node_update",
+    "presigned_post",
     "review_approve",
     "review_create",
     "review_reject",

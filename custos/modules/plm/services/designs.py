@@ -1,6 +1,7 @@
-"""Design versions: upload (direct multipart, or a signed URL of ours then ``finalize``), metadata
-changes, download and deletion. Every stored file is checked first: size (the settings' limit),
-extension and content (``cad.formats``), and counted against the organization's storage.
+"""Design versions: upload (direct multipart, or a signed URL then ``finalize``: ours on local
+storage, an S3 presigned POST when the files live in S3), metadata changes, download and deletion.
+Every stored file is checked first: size (the settings' limit), extension and content
+(``cad.formats``), and counted against the organization's storage.
 """
 
 from __future__ import annotations
@@ -266,6 +267,56 @@ def design_request_upload(
     return design, token, expires_at
 
 
+def _s3_storage(design: DesignAsset) -> Any:
+    """The design files' storage when it is S3 (django-storages), else ``None``."""
+    storage = DesignAsset._meta.get_field("file").storage  # type: ignore[union-attr]
+    try:
+        from storages.backends.s3 import S3Storage
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return None
+    return storage if isinstance(storage, S3Storage) else None
+
+
+def incoming_name(design: DesignAsset) -> str:
+    """Where a presigned POST puts the bytes of ``design`` before ``finalize`` checks and files them."""
+    return f"plm/incoming/{design.organization_id}/{design.pk}/{design.filename}"
+
+
+def presigned_post(design: DesignAsset) -> dict[str, Any] | None:
+    """An S3 presigned POST (``{"url", "fields"}``) that takes the bytes of ``design`` (size bounded by the
+    settings' limit and the declared size), valid ``UPLOAD_URL_SECONDS``; ``None`` unless storage is S3."""
+    storage = _s3_storage(design)
+    if storage is None:
+        return None
+    limit = _limit()
+    if design.declared_size_bytes:
+        limit = min(limit, int(design.declared_size_bytes))
+    key = storage._normalize_name(incoming_name(design))
+    client = storage.connection.meta.client
+    answer: dict[str, Any] = client.generate_presigned_post(
+        Bucket=storage.bucket_name,
+        Key=key,
+        Conditions=[["content-length-range", 1, limit]],
+        ExpiresIn=UPLOAD_URL_SECONDS,
+    )
+    return answer
+
+
+def _receive_incoming(ctx: WriteContext, design: DesignAsset) -> DesignAsset:
+    """On S3, the bytes a presigned POST left at ``incoming_name``: checked and filed like any upload
+    (size, content, storage quota, digest), then the incoming object is removed."""
+    storage = _s3_storage(design)
+    if storage is None or design.file:
+        return design
+    name = incoming_name(design)
+    if not storage.exists(name):
+        return design
+    with storage.open(name, "rb") as incoming:
+        design = design_receive_upload(ctx, design, chunks=iter(partial(incoming.read, CHUNK), b""))
+    storage.delete(name)
+    return design
+
+
 def design_receive_upload(ctx: WriteContext, design: DesignAsset, *, chunks: Iterable[bytes]) -> DesignAsset:
     """The bytes sent to a signed upload URL (the signature is the credential): checked and stored."""
     limit = _limit()
@@ -303,6 +354,8 @@ def design_receive_upload(ctx: WriteContext, design: DesignAsset, *, chunks: Ite
 def design_finalize(ctx: WriteContext, design: DesignAsset, *, file_hash: str | None = None) -> Job:
     """Check the stored bytes' SHA-256 against ``file_hash`` (when given) and start processing."""
     require_role(ctx, organization_id=design.organization_id)
+    if design.status == DesignStatus.UPLOADING:
+        design = _receive_incoming(ctx, design)
     with transaction.atomic():
         design = DesignAsset.objects.select_for_update().select_related("series").get(pk=design.pk)
         if design.status != DesignStatus.UPLOADING:
