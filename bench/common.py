@@ -40,6 +40,17 @@ def bench_owner() -> tuple[Any, Any, Any]:
     return org, user, client
 
 
+def bench_line(figure: str, value: float, unit: str = "", baseline: float | None = None) -> str:
+    """One figure in the runner's convention (``python -m bench``, docs/verification.md):
+    ``BENCH <figure> <value> [<unit>] [baseline=<value>]``, the baseline measured in the same run."""
+    parts = ["BENCH", figure.replace(" ", "_"), f"{value:.6g}"]
+    if unit:
+        parts.append(unit.replace(" ", "_"))
+    if baseline is not None:
+        parts.append(f"baseline={baseline:.6g}")
+    return " ".join(parts)
+
+
 def machine_load() -> str:
     """The load averages, printed beside timings: on a shared machine they say what the figures met."""
     return ", ".join(f"{value:.2f}" for value in os.getloadavg())

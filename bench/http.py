@@ -499,7 +499,27 @@ def report(options: Options, candidates: Sequence[Candidate], results: dict[int,
     if any(result.errors for by_endpoint in results.values() for result in by_endpoint.values()):
         lines.append("")
         lines.append("warning: some runs had socket errors or non-2xx answers; treat those rows with care")
+    lines.extend(bench_lines(candidates, results))
     print("\n".join(lines), flush=True)
+
+
+def bench_lines(candidates: Sequence[Candidate], results: dict[int, dict[str, WrkResult]]) -> list[str]:
+    """The figures in the runner's convention: per candidate and endpoint req/s and p99, the baseline
+    being candidate 1 (plain WSGI, the ceiling) measured in the same run."""
+    from bench.common import bench_line  # bench/ is off sys.path here (unshadow_stdlib_http)
+
+    ceiling = results.get(1, {})
+    out = []
+    for candidate in candidates:
+        for endpoint in ENDPOINTS:
+            result = results[candidate.number][endpoint.key]
+            base = ceiling.get(endpoint.key)
+            name = f"http_{candidate.number}_{candidate.server}_{candidate.interface}_{endpoint.key}"
+            rps_baseline = base.requests_per_second if base and candidate.number != 1 else None
+            p99_baseline = base.p99_ms if base and candidate.number != 1 else None
+            out.append(bench_line(f"{name}_rps", result.requests_per_second, "req/s", baseline=rps_baseline))
+            out.append(bench_line(f"{name}_p99", result.p99_ms, "ms", baseline=p99_baseline))
+    return out
 
 
 # --- Main ------------------------------------------------------------------------------------

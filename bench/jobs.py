@@ -204,7 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 10 <= args.jobs <= 5000:
         parser.error("--jobs must be between 10 and 5000")
+    sys.path.insert(0, str(ROOT))
+    from bench.common import bench_line
+
     rows: list[tuple[str, str, str, str]] = []
+    figures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="custos-bench-jobs-") as tmp:
         for name in ("embedded", "rabbitmq"):
             if args.only and name != args.only:
@@ -218,12 +222,15 @@ def main(argv: list[str] | None = None) -> int:
             bare = run_bare(broker, args.jobs, home)
             custos, submit = run_custos(broker, args.jobs, home)
             rows.append((name, f"{bare:8.1f}", f"{custos:8.1f}", f"{submit:8.1f}"))
+            figures.append(bench_line(f"jobs_{name}_custos_add", custos, "jobs/s", baseline=bare))
+            figures.append(bench_line(f"jobs_{name}_custos_submit", submit, "jobs/s", baseline=bare))
             print(f"{name}: bare no-op {bare:.1f} jobs/s, custos jobs {custos:.1f} jobs/s", flush=True)
     print()
     print(f"jobs per batch: {args.jobs}; one worker process, concurrency 1, prefetch 1, late acks")
     print(f"{'broker':10} {'bare no-op':>12} {'custos add':>12} {'custos submit':>14}   (jobs/s)")
     for name, bare, custos, submit in rows:
         print(f"{name:10} {bare:>12} {custos:>12} {submit:>14}")
+    print("\n".join(figures))  # baseline: the bare Celery no-op task on the same broker
     return 0
 
 

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from affine import Affine
 
+from bench.common import bench_line
 from custos.modules.pipelines.analysis.engine import analyze_scene
 from custos.modules.pipelines.analysis.scene import Scene, corridor_from_route
 
@@ -81,6 +82,11 @@ def main() -> int:
         rate = megapixels / seconds
         print(f"{label:42s} {seconds:8.3f} {rate:10,.1f} {rate / (megapixels / ndvi_s):8.2f}")
     print(f"detections: {len(found)} ({', '.join(sorted({d.analysis_type for d in found}))})")
+    ndvi_rate = megapixels / ndvi_s  # the baseline: bare NumPy NDVI over the same scene
+    print(bench_line("pipeline_analysis_bare_ndvi", ndvi_rate, "Mpx/s"))
+    print(bench_line("pipeline_analysis_analyze_scene", megapixels / analysis_s, "Mpx/s", baseline=ndvi_rate))
+    print(bench_line("pipeline_analysis_corridor_and_analysis", megapixels / total_s, "Mpx/s", baseline=ndvi_rate))
+    print(bench_line("pipeline_analysis_detections", len(found)))
     return 0
 
 

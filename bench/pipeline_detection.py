@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench.common import bench_line
 from custos.modules.pipelines.analysis.engine import analyze_scene
 from custos.modules.pipelines.analysis.synthetic import ANOMALY_TYPES, synthetic_case
 
@@ -85,6 +86,7 @@ def main() -> int:
         f"{'mean err px':>11s} {'max err px':>10s}"
     )
     failed = False
+    figures = [bench_line("pipeline_detection_scenes_per_s", len(cases) / elapsed, "scenes/s")]
     for analysis_type in ANOMALY_TYPES:
         truths, found, tp = truths_by_type[analysis_type], detected[analysis_type], true_positive[analysis_type]
         precision = tp / found if found else 1.0
@@ -98,6 +100,11 @@ def main() -> int:
             f"{analysis_type:26s} {truths:6d} {found:6d} {tp:4d} {precision:9.2f} {recall:7.2f} "
             f"{mean_err:11.2f} {max_err:10.2f}  {'ok' if ok else 'BELOW TARGET'}"
         )
+        figures.append(bench_line(f"pipeline_detection_{analysis_type}_precision", precision))
+        figures.append(bench_line(f"pipeline_detection_{analysis_type}_recall", recall))
+        if errs:
+            figures.append(bench_line(f"pipeline_detection_{analysis_type}_max_error", max_err, "px"))
+    print("\n".join(figures))
     return 1 if failed else 0
 
 

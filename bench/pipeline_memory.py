@@ -32,6 +32,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
+from bench.common import bench_line  # noqa: E402 - after the path fix above
+
 BANDS = ["blue", "green", "red", "nir", "swir16", "swir22", "thermal", "displacement"]
 LEVEL = {"blue": 0.05, "green": 0.08, "red": 0.10, "nir": 0.25, "swir16": 0.22, "swir22": 0.14}
 
@@ -224,6 +226,9 @@ def main() -> int:
                 f"{mb_before / max(mb_after, 1e-9):8.1f}x | {'yes' if same else 'NO'} "
                 f"({len(after['detections'])} detections; {before['seconds']:.1f}s -> {after['seconds']:.1f}s)"
             )
+            # The baseline: the legacy whole-window read of the same file, measured in this run.
+            print(bench_line(f"pipeline_memory_{size}_peak_rss_growth", mb_after, "MB", baseline=mb_before))
+            print(bench_line(f"pipeline_memory_{size}_seconds", after["seconds"], "s", baseline=before["seconds"]))
             per_pixel = before["growth_kb"] * 1024 / before["window_px"]
             print(
                 f"{'':>22s} before: {per_pixel:.1f} bytes per window pixel; "

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_owner, setup_django  # noqa: E402 - after the path fix above
+from bench.common import bench_line, bench_owner, setup_django  # noqa: E402 - after the path fix above
 
 
 def timed(function: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -152,6 +152,11 @@ def main() -> int:
         f"triangles ({mesh_design.preview_info['method']}), watertight {mesh_design.mesh.get('watertight')}"
     )
     assert analysis.preview is not None and result["geometry_extracted"] and stl_result["geometry_extracted"]
+    # The baseline: bare OCP reading and measuring the same STEP file in this run.
+    print(bench_line("plm_processing_analyse", analyse_s, "s", baseline=bare_s))
+    print(bench_line("plm_processing_job", job_s, "s", baseline=bare_s))
+    print(bench_line("plm_processing_job_overhead", job_s / bare_s, "x"))
+    print(bench_line("plm_processing_stl", stl_s, "s"))
     return 0
 
 

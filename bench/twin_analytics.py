@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_owner, machine_load, setup_django  # noqa: E402 - after the path is set
+from bench.common import bench_line, bench_owner, machine_load, setup_django  # noqa: E402 - after the path is set
 
 
 def _fleet(args, org, now):
@@ -208,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(timings[1:]) * 1000:.1f} ms, min {min(timings[1:]) * 1000:.1f} ms "
               f"over {args.repeat} runs (first run {timings[0] * 1000:.1f} ms)")  # fmt: skip
         print(f"load average {machine_load()} (1, 5, 15 min; {os.cpu_count()} CPUs)")
+        print(bench_line("twin_analytics_anomaly_recall", recall))
+        print(bench_line("twin_analytics_anomaly_precision", precision))
+        if held_out:
+            print(bench_line("twin_analytics_failures_flagged_ahead", share))
+        print(bench_line("twin_analytics_false_alarm_share", alarms / max(1, windows)))
+        print(bench_line("twin_analytics_historical_data_median", statistics.median(timings[1:]) * 1000, "ms"))
         del np
     return 0
 

@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import bench_owner, machine_load, setup_django  # noqa: E402 - after the path is set
+from bench.common import bench_line, bench_owner, machine_load, setup_django  # noqa: E402 - after the path is set
 
 
 def _rows(devices: list[str], batches: int, size: int) -> list[list[dict]]:
@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         raw_name = "COPY" if vendor == "postgresql" else "executemany"
         print(f"raw {raw_name:<10}{raw_rate:12,.0f} readings/s  ({raw_seconds:.2f} s)")
         print(f"ratio         {route_rate / raw_rate:.2f}x raw")
+        # The baseline: the raw insert of the same rows into the same database in this run.
+        print(bench_line(f"twin_ingest_{vendor}_route", route_rate, "readings/s", baseline=raw_rate))
         if vendor == "postgresql":
             Reading.objects.filter(organization=org).delete()
             Device.objects.filter(organization=org).delete()

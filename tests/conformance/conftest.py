@@ -33,7 +33,10 @@ def live(tmp_path_factory) -> Iterator[Api]:
         return
     home = tmp_path_factory.mktemp("conformance") / "home"
     server = LiveServer(home)
-    server.prepare()
+    # Under xdist the workers' base temp dirs share a parent: the demo is loaded once for the run.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    server.prepare(template=shared / "conformance-demo-home")
     server.start()
     try:
         yield _logged_in(Api(server.base, server.home))

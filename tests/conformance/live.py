@@ -4,8 +4,11 @@ firmware campaign), logged in through the API, and the ids of real objects found
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,9 +34,21 @@ def free_port() -> int:
 
 
 def clean_env(home: Path) -> dict[str, str]:
-    drop = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE", "MQTT_URL"}
+    # What the test process itself was given must not reach the server: the scaled-mode services, and
+    # config/test_settings.py's own CUSTOS_TEST_RUN_HOME and CUSTOS_EMBEDDED_WORKER=false (a server
+    # without its embedded worker never runs a job: every processing wait would time out).
+    drop = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "DJANGO_SETTINGS_MODULE",
+        "MQTT_URL",
+        "CUSTOS_TEST_RUN_HOME",
+        "CUSTOS_EMBEDDED_WORKER",
+    }
     env = {key: value for key, value in os.environ.items() if key not in drop}
     env.update(
+        CUSTOS_EMBEDDED_WORKER="true",
         CUSTOS_HOME=str(home),
         CUSTOS_ADMIN_EMAIL=STAFF_EMAIL,
         CUSTOS_ADMIN_PASSWORD=STAFF_PASSWORD,
@@ -60,12 +75,31 @@ class LiveServer:
         self.log = home.parent / "serve.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def prepare(self) -> None:
-        """Migrate and load the demo data (one process, before the server starts)."""
+    def prepare(self, template: Path | None = None) -> None:
+        """Migrate and load the demo data (one process, before the server starts).
+
+        With ``template`` (a directory shared by the xdist workers of one run) the demo is loaded once,
+        by the first worker to take the lock, into ``template``; every worker then starts from a copy of
+        it (embedded mode keeps everything under CUSTOS_HOME: the SQLite database, media, queue, secret).
+        """
+        if template is None:
+            self._load_demo(self.env)
+            return
+        template.parent.mkdir(parents=True, exist_ok=True)
+        with (template.parent / f"{template.name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not (template / ".ready").exists():
+                shutil.rmtree(template, ignore_errors=True)
+                self._load_demo(clean_env(template))
+                (template / ".ready").write_text("demo loaded\n")
+        shutil.copytree(template, self.home, ignore=shutil.ignore_patterns(".ready"))
+
+    @staticmethod
+    def _load_demo(env: dict[str, str]) -> None:
         result = subprocess.run(
             [sys.executable, "-m", "custos", "demo", "--quiet"],
             cwd=ROOT,
-            env={**self.env, "CUSTOS_EMBEDDED_WORKER": "false"},
+            env={**env, "CUSTOS_EMBEDDED_WORKER": "false"},
             capture_output=True,
             text=True,
             timeout=600,
@@ -82,6 +116,7 @@ class LiveServer:
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: ``stop`` can end Granian and the job worker too
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -95,22 +130,28 @@ class LiveServer:
             time.sleep(0.3)
         raise RuntimeError(f"serve not ready in {timeout}s:\n{self.log.read_text()}")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 5) -> None:
+        """SIGINT, then after ``grace`` seconds SIGKILL to the whole group: the home is thrown away, so
+        the server need not finish its graceful stop (its job worker waits for the job it is running)."""
         if self.process is None:
             return
         self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=grace)
+        with contextlib.suppress(ProcessLookupError):  # nothing of the group left
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
 
 class Api:
     """Calls against the live server, as a persona or anonymously."""
 
     def __init__(self, base: str, home: Path | None = None) -> None:
-        self.http = httpx.Client(base_url=base, timeout=60, follow_redirects=False)
+        # A new connection per call: a kept-alive connection the server closed after answering early
+        # (a 401 before reading the body) would fail the next call with "Server disconnected".
+        self.http = httpx.Client(
+            base_url=base, timeout=60, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         self.tokens: dict[str, str] = {}
         self.passwords: dict[str, str] = {}
         self.ids: dict[str, Any] = {}

@@ -159,8 +159,20 @@ def geotiff_for(api: Api, pipeline_id: str, when: datetime) -> bytes:
     return SyntheticSource().fetch(pipeline=fake, configuration=configuration, when=when)[0].geotiff
 
 
+def quiet_pipeline(api: Api) -> str:
+    """The session's pipeline for images and segments, configured with ``auto_analysis`` off: an upload
+    queues no analysis job (the analysis routes start theirs explicitly)."""
+
+    def make() -> str:
+        pipeline = new_pipeline(api)
+        post(api, "/api/configurations/", {"pipeline": pipeline, "auto_analysis": False}, "a configuration")
+        return pipeline
+
+    return str(once(api, "conformance-pipeline", make))
+
+
 def image_body(api: Api) -> Multipart:
-    pipeline = once(api, "conformance-pipeline", lambda: new_pipeline(api))
+    pipeline = quiet_pipeline(api)
     when = datetime(2026, 1, 1, 10, tzinfo=UTC) + timedelta(minutes=int(uuid.uuid4().int % 500_000))
     raster = once(api, "conformance-geotiff", lambda: geotiff_for(api, pipeline, when))
     fields = {
@@ -211,7 +223,7 @@ def new_alert(api: Api) -> str:
 
 def segment_body(api: Api) -> dict[str, Any]:
     return {
-        "pipeline": once(api, "conformance-pipeline", lambda: new_pipeline(api)),
+        "pipeline": quiet_pipeline(api),
         "segment_name": f"Segment {tag()}",
         "segment_number": int(uuid.uuid4().int % 1_000_000) + 1,
         "length_km": 0.5,

@@ -34,3 +34,23 @@ def test_table_rows_are_named_by_label_and_column():
         Figure("pipeline_analysis", "analyze_scene [seconds]", 2.0),
         Figure("pipeline_analysis", "analyze_scene [Mpx/s]", 60.2),
     ]
+
+
+def test_bench_line_writes_the_convention_the_runner_reads():
+    from bench.common import bench_line
+
+    lines = [
+        bench_line("jobs_embedded_custos_add", 312.4, "jobs/s", baseline=901.2),
+        bench_line("pipeline memory peak", 41.25, "MB"),
+        bench_line("twin_analytics_anomaly_recall", 0.95),
+    ]
+    assert lines == [
+        "BENCH jobs_embedded_custos_add 312.4 jobs/s baseline=901.2",
+        "BENCH pipeline_memory_peak 41.25 MB",
+        "BENCH twin_analytics_anomaly_recall 0.95",
+    ]
+    assert parse_figures("x", "\n".join(lines)) == [
+        Figure("x", "jobs_embedded_custos_add", 312.4, "jobs/s", 901.2),
+        Figure("x", "pipeline_memory_peak", 41.25, "MB"),
+        Figure("x", "twin_analytics_anomaly_recall", 0.95),
+    ]

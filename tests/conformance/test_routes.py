@@ -28,6 +28,7 @@ from tests.conformance.routes import (
     PUBLIC_PREFIXES,
     QUERIES,
     REQUESTS,
+    SHARED,
     STAFF,
     STAFF_PREFIXES,
 )
@@ -131,11 +132,20 @@ def _create(api: Api, collection: str, placeholder: str, persona: str) -> str | 
     return id_of(payload, placeholder) or id_of(items_of(payload)[0] if items_of(payload) else None, placeholder)
 
 
+def shared(api: Api, collection: str) -> str:
+    """The session's one object of a ``FRESH`` collection for the tests that only read it or are refused
+    (``SHARED`` names the makers shared with the body makers, e.g. the one processed design)."""
+    make = SHARED.get(collection) or (lambda api: FRESH[collection](api))
+    return str(makers.once(api, f"shared:{collection}", lambda: make(api)))
+
+
 def _resolve(api: Api, route: Route, placeholder: str, persona: str) -> str:
     collection = _collection(route, placeholder)
     if (route.method, route.path) in FRESH_ROUTE:
         return FRESH_ROUTE[(route.method, route.path)](api)
     if collection in FRESH:
+        if route.method == "GET":  # a read changes nothing: one object per collection serves every read
+            return shared(api, collection)
         return str(FRESH[collection](api))
     if route.method == "DELETE" and route.path.rstrip("/").endswith("{" + placeholder + "}"):
         created = _create(api, collection, placeholder, persona)

@@ -152,12 +152,19 @@ class RefreshView(PairRefreshView):
     dialect = "access"
 
 
-class LogoutView(PublicAccessView):
+class LogoutView(DialectGenericView):
+    """Blacklists the caller's own refresh token (authenticated: an anonymous caller gets 401 before
+    the body is read; another user's refresh token is a 401 too)."""
+
+    dialect = "access"
+    permission_classes = (IsAuthenticated,)
     serializer_class = RefreshSerializer
 
     @extend_schema(responses={200: DetailSerializer})
     def post(self, request: Any) -> Response:
-        services.session_logout(WriteContext.from_request(request), raw_refresh=self.form(request)["refresh"])
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.session_logout(WriteContext.from_request(request), raw_refresh=form.validated_data["refresh"])
         return Response({"detail": "Successfully logged out."})
 
 

@@ -173,10 +173,17 @@ class JwtVerifyView(PublicView):
         return Response({})
 
 
-class JwtLogoutView(PublicView):
+class JwtLogoutView(DialectGenericView):
+    """Blacklists the caller's own refresh token. The document requires authentication: an anonymous
+    caller is refused with 401 before the body is read; another user's refresh token is a 401 too."""
+
+    dialect = "pipeline"
+    permission_classes = (IsAuthenticated,)
     serializer_class = RefreshSerializer
 
     @extend_schema(responses={200: None})
     def post(self, request: Any) -> Response:
-        services.session_logout(WriteContext.from_request(request), raw_refresh=self.form(request)["refresh"])
+        form = self.get_serializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.session_logout(WriteContext.from_request(request), raw_refresh=form.validated_data["refresh"])
         return Response({})

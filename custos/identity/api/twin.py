@@ -122,12 +122,31 @@ class SharedRefreshView(SharedRouteMixin, DialectGenericView):
 
 class SharedLogoutView(SharedRouteMixin, DialectGenericView):
     """Revokes the session of the refresh token given (body or cookie) or of the access token, and
-    clears the cookies. Without any token it only clears the cookies."""
+    clears the cookies.
+
+    ``/api/auth/logout`` (twin) needs no authentication: without any token it only clears the cookies.
+    ``/api/auth/logout/`` (enginel, whose authentication routes all require a credential) refuses an
+    anonymous caller with 401 before reading the body, and ends only the caller's own sessions (the
+    refresh token given, else the session of the credential used)."""
 
     dialect = "twin"
     authentication_classes = ()
     permission_classes = (AllowAny,)
     serializer_class = OptionalRefreshSerializer
+    credential_required = False
+
+    def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # Decided before DRF builds its request, which asks ``get_authenticators`` for the form's own.
+        self.credential_required = request.path.endswith("/")
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_authenticators(self) -> list[Any]:
+        if self.credential_required:
+            return [authenticator() for authenticator in DialectGenericView.authentication_classes]
+        return []
+
+    def get_permissions(self) -> list[Any]:
+        return [IsAuthenticated()] if self.credential_required else [AllowAny()]
 
     @extend_schema(responses={200: MessageSerializer}, summary="Log out (revoke the session)")
     def post(self, request: Any) -> Response:
@@ -137,6 +156,8 @@ class SharedLogoutView(SharedRouteMixin, DialectGenericView):
         ctx = WriteContext.from_request(request)
         if raw:
             services.session_logout(ctx, raw_refresh=raw)
+        elif self.credential_required:
+            services.session_logout(ctx, session_id=current_session_id(request) or "")
         else:
             try:
                 found = CustosJWTAuthentication().authenticate(request)

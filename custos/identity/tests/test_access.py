@@ -266,7 +266,12 @@ def test_login_refresh_logout(alice):
     old = client.post("/api/access/auth/refresh/", {"refresh": first["refresh"]}, format="json")
     assert (old.status_code, old.json()) == (401, {"error": "Token is blacklisted", "details": {}})
     second = client.post("/api/access/auth/login/", {"email": alice.email, "password": PASSWORD}, format="json").json()
-    out = client.post("/api/access/auth/logout/", {"refresh": second["refresh"]}, format="json")
+    out = client.post(
+        "/api/access/auth/logout/",
+        {"refresh": second["refresh"]},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {second['access']}",
+    )
     assert (out.status_code, out.json()) == (200, {"detail": "Successfully logged out."})
     assert client.post("/api/access/auth/refresh/", {"refresh": second["refresh"]}, format="json").status_code == 401
     assert LoggedDevice.objects.count() == 1  # the same device, seen twice

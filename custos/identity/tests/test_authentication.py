@@ -93,7 +93,9 @@ def test_bad_tokens_are_rejected(alice, bearer, forge):
 def test_a_blacklisted_refresh_token_is_refused_and_its_session_ends(alice, login, bearer):
     tokens = login(alice)
     assert (
-        APIClient().post("/api/auth/jwt/logout/", {"refresh": tokens["refresh_token"]}, format="json").status_code
+        bearer(tokens["access_token"])
+        .post("/api/auth/jwt/logout/", {"refresh": tokens["refresh_token"]}, format="json")
+        .status_code
         == 200
     )
     response = APIClient().post("/api/auth/jwt/refresh/", {"refresh": tokens["refresh_token"]}, format="json")

@@ -343,12 +343,21 @@ def test_shared_login_errors_carry_the_union_envelope(alice, path):
     assert body["message"] == body["detail"]
 
 
-@pytest.mark.parametrize("path", ["/api/auth/refresh", "/api/auth/refresh/", "/api/auth/logout", "/api/auth/logout/"])
+@pytest.mark.parametrize("path", ["/api/auth/refresh", "/api/auth/refresh/", "/api/auth/logout"])
 def test_shared_refresh_and_logout_errors_carry_the_union_envelope(db, path):
     response = APIClient().post(path, {"refresh_token": "not-a-token"}, format="json")
     assert (response.status_code, response.json()) == (
         401,
         union_error("Authentication failed", "Token is invalid or expired", "TOKEN_INVALID"),
+    )
+
+
+def test_enginel_logout_refuses_an_anonymous_caller_in_the_union_envelope(db):
+    """``/api/auth/logout/`` (enginel) requires authentication: refused before the body is read."""
+    response = APIClient().post("/api/auth/logout/", {"refresh_token": "not-a-token"}, format="json")
+    assert (response.status_code, response.json()) == (
+        401,
+        union_error("Authentication failed", "Authentication credentials were not provided.", "AUTHENTICATION_FAILED"),
     )
 
 
