@@ -13,7 +13,13 @@ runs the clients in this process (``websockets``):
 Latency is measured from the moment a frame is sent to the moment each dashboard receives its
 ``sensor_update`` (validation, analysis, storage, publish, relay, fan-out, delivery), and from send to
 ``ack``. Prints frames/s acknowledged (sustained over the run), the p50/p99 of both latencies and the
-delivery ratio (updates received / (acks x dashboards)).
+delivery ratio (updates received / (acks x dashboards)): a JSON object, then ``BENCH <name> <value> <unit>
+[baseline=<v>]`` lines, the baselines being the issue's targets (p99 < 250 ms, >= 50 frames/s).
+
+Stations start in step (``--phase aligned``, the default): every second the N frames arrive together and
+the last of them waits for the N - 1 before it, the worst case (e.g. every station reconnecting at once
+after a restart). ``--phase spread`` starts station i at i/N of the period, as independent stations drift
+apart; both keep their rate.
 
 Run modes (``docs/sqal-grading.md``, "Throughput"):
 
@@ -134,13 +140,16 @@ class Recorder:
         self.updates = 0
 
 
-async def _station(url: str, device_id: str, args: argparse.Namespace, until: float, recorder: Recorder) -> None:
+async def _station(
+    url: str, device_id: str, args: argparse.Namespace, until: float, recorder: Recorder, offset: float = 0.0
+) -> None:
     import websockets
 
     template = _frame_template(device_id, args.frame_kb)
     period = 1.0 / args.rate
     async with websockets.connect(url, max_size=None, compression=None) as ws:
         assert json.loads(await ws.recv())["type"] == "connection_established"
+        await asyncio.sleep(offset)
         n = 0
         while time.monotonic() < until:
             n += 1
@@ -221,8 +230,15 @@ async def _run(
     until = started + args.duration
     await asyncio.gather(
         *(
-            _station(f"ws://{HOST}:{port}/ws/sensors/?token={token}", device_id, args, until, recorder)
-            for device_id, token in zip(device_ids, tokens, strict=True)
+            _station(
+                f"ws://{HOST}:{port}/ws/sensors/?token={token}",
+                device_id,
+                args,
+                until,
+                recorder,
+                offset=index / len(tokens) / args.rate if args.phase == "spread" else 0.0,
+            )
+            for index, (device_id, token) in enumerate(zip(device_ids, tokens, strict=True))
         )
     )
     elapsed = time.monotonic() - started
@@ -236,6 +252,7 @@ async def _run(
         "stations": len(tokens),
         "dashboards": args.dashboards,
         "rate_hz": args.rate,
+        "phase": args.phase,
         "frame_kb": args.frame_kb,
         "acks": acks,
         "frames_per_s": round(acks / elapsed, 2),
@@ -295,6 +312,12 @@ def main() -> int:
     parser.add_argument("--frame-kb", type=int, default=140)
     parser.add_argument("--rate", type=float, default=1.0, help="frames per second per station (at most 100/min)")
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument(
+        "--phase",
+        choices=("aligned", "spread"),
+        default="aligned",
+        help="stations send together (worst case) or spread over the period",
+    )
     args = parser.parse_args()
     scaled = bool(os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"))
     home = tempfile.mkdtemp(prefix="custos-sqal-bench-")
@@ -332,7 +355,39 @@ def main() -> int:
         server.terminate()
         server.wait(timeout=10)
     print(json.dumps(result, indent=2))
+    for line in bench_lines(result):
+        print(line)
     return 0
+
+
+TARGET_P99_MS = 250.0  # issue 13: frame -> sensor_update p99 at 20 stations
+TARGET_FRAMES_PER_S = 50.0  # issue 13: sustained
+
+
+def bench_lines(result: dict[str, Any]) -> list[str]:
+    """The figures as ``BENCH <name> <value> <unit> [baseline=<v>]`` lines (baseline: the issue's target)."""
+    name = f"sqal_stream_{result['mode']}_{result['stations']}st_{result['dashboards']}db_{result['phase']}"
+    # the throughput target applies when the stations offer at least that much
+    rate_target = f" baseline={TARGET_FRAMES_PER_S:g}" if result["offered_frames_per_s"] >= TARGET_FRAMES_PER_S else ""
+    lines = [
+        f"BENCH {name}_frames_per_s {result['frames_per_s']} frames/s{rate_target}",
+        f"BENCH {name}_offered_frames_per_s {result['offered_frames_per_s']} frames/s",
+    ]
+    for key, target in (
+        ("update_p50_ms", None),
+        ("update_p99_ms", TARGET_P99_MS),
+        ("ack_p50_ms", None),
+        ("ack_p99_ms", None),
+    ):
+        if result[key] is not None:
+            lines.append(f"BENCH {name}_{key[:-3]} {result[key]} ms" + (f" baseline={target:g}" if target else ""))
+    if result["delivery_ratio"] is not None:
+        lines.append(f"BENCH {name}_delivery_ratio {result['delivery_ratio']} ratio baseline=1")
+    for key in ("server_cpu_ms_per_frame", "client_cpu_ms_per_frame"):
+        if result[key] is not None:
+            lines.append(f"BENCH {name}_{key[:-10]} {result[key]} ms/frame")
+    lines.append(f"BENCH {name}_load_average_1m {result['load_average_1m']} load")
+    return lines
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from custos.devices import ota
+from custos.devices.presence import SeenThrottle
 from custos.devices.services import device_authenticate
 from custos.events.relay import poller
 from custos.kernel.context import WriteContext
@@ -238,6 +239,8 @@ class StationConsumer(JsonConsumer):
         self.device: Any = device
         self.ctx = WriteContext(device=self.device, organization_id=self.device.organization_id)
         self.recent: deque[float] = deque()
+        # last_seen at most once every DEVICES_LAST_SEEN_INTERVAL_SECONDS from this connection's frames
+        self.presence = SeenThrottle(self.device.pk)
         await self.accept()
         await self.send_json(
             {
@@ -319,7 +322,7 @@ class StationConsumer(JsonConsumer):
             frame = parse_frame(content, device_id=self.device.device_id)
         except FrameErrors as exc:
             return {"type": "validation_error", "sample_id": exc.sample_id, "errors": exc.errors}, None
-        stored: Stored = sample_ingest(self.ctx, device=self.device, frame=frame)
+        stored: Stored = sample_ingest(self.ctx, device=self.device, frame=frame, seen=self.presence)
         ack = {
             "type": "ack",
             "sample_id": stored.sample.sample_id,

@@ -2,12 +2,16 @@
 
 segno chooses the data mask by applying each of the eight masks and scoring the result (ISO/IEC 18004
 7.8.3, penalties N1-N4) in pure Python, and writes the PNG module by module: about 15 ms a code, for every
-stored sample (``sensor_update`` carries the QR code). Here segno encodes the symbol once, with mask 0; the
-eight masked symbols are derived from it with numpy (masks differ only by an XOR on the encoding region)
-and scored exactly as segno scores them (same rules, same quirks, same tie-break: the first lowest); the
-chosen symbol gets its format information from segno's encoder and is written as segno writes a PNG
-(greyscale, 1 bit, filter 0 rows then "Up" rows for the scale, zlib level 9) with numpy. About 3 ms.
-``tests/test_qr.py`` checks the bytes are identical to ``segno.make(...).save(kind="png")``.
+stored sample (``sensor_update`` carries the QR code). Here segno's own functions build the message (data
+and error correction codewords, the steps of its encoder before it draws a matrix); where its codeword
+placement puts each message bit is learnt once per version from segno's ``add_codewords`` and kept, so the
+unmasked symbol is one numpy assignment. The eight masked symbols are derived with numpy (masks differ
+only by an XOR on the encoding region) and scored exactly as segno scores them (same rules, same quirks,
+same tie-break: the first lowest; the 1:1:3:1:1 rule vectorised, segno's scan kept for the rare lines
+where two such patterns overlap); the chosen symbol gets its format and version information from segno's
+encoder and is written as segno writes a PNG (greyscale, 1 bit, filter 0 rows then "Up" rows for the
+scale, zlib level 9) with numpy. About 1.5 ms on an idle core (3 ms before the placement map and the
+vectorised rule). ``tests/test_qr.py`` checks the bytes are identical to ``segno.make(...).save(kind="png")``.
 
 The layout of a symbol (which modules are function patterns, which were reserved for format and
 version information while masks are evaluated) comes from segno's encoder, so both agree by construction.
@@ -18,14 +22,14 @@ from __future__ import annotations
 import struct
 import zlib
 from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
-import segno
-from segno import encoder
+from segno import consts, encoder
 
 ERROR = "m"
 N3_PATTERN = bytes((1, 0, 1, 1, 1, 0, 1))
-_N3_ARRAY = np.frombuffer(N3_PATTERN, dtype=np.uint8)
+N3_CODE = int("".join(map(str, N3_PATTERN)), 2)
 
 
 @cache
@@ -83,11 +87,23 @@ def penalties(symbols: np.ndarray) -> list[int]:
     top_left = symbols[:, :-1, :-1]
     block = (top_left == symbols[:, :-1, 1:]) & (top_left == symbols[:, 1:, :-1]) & (top_left == symbols[:, 1:, 1:])
     n2 = 3 * block.sum(axis=(1, 2))
-    # N3: 1:1:3:1:1 patterns; only lines holding one need segno's scan.
-    windows = np.lib.stride_tricks.sliding_window_view(lines, 7, axis=2)
-    holding = (windows == _N3_ARRAY).all(axis=3).any(axis=2)
-    n3 = [0] * count
-    for symbol, line in zip(*np.nonzero(holding), strict=True):
+    # N3: 1:1:3:1:1 patterns, 40 each where segno's scan counts them: at either end of the line, or with
+    # no dark module in the four before or the four after. segno resumes its search after a counted
+    # pattern, skipping one overlapping it (4 or 6 modules on): lines with overlapping patterns get its scan.
+    starts = size - 6
+    code = np.zeros((count, 2 * size, starts), dtype=np.int16)
+    for offset in range(7):
+        code = (code << 1) | lines[:, :, offset : offset + starts]
+    found = code == N3_CODE
+    dark = np.zeros((count, 2 * size, size + 1), dtype=np.int16)
+    np.cumsum(lines, axis=2, out=dark[:, :, 1:])
+    at = np.arange(starts)
+    before = dark[:, :, at] - dark[:, :, np.maximum(at - 4, 0)]
+    after = dark[:, :, np.minimum(at + 11, size)] - dark[:, :, at + 7]
+    counted = found & ((at == 0) | (at == size - 7) | (before == 0) | (after == 0))
+    overlapping = (found[:, :, :-4] & found[:, :, 4:]).any(axis=2) | (found[:, :, :-6] & found[:, :, 6:]).any(axis=2)
+    n3 = (40 * (counted & ~overlapping[:, :, None]).sum(axis=(1, 2))).tolist()
+    for symbol, line in zip(*np.nonzero(overlapping), strict=True):
         n3[symbol] += _n3(lines[symbol, line].tobytes(), size)
     # N4: the share of dark modules, by steps of 5 % away from half.
     dark = symbols.sum(axis=(1, 2), dtype=np.int64)
@@ -99,23 +115,69 @@ def penalties(symbols: np.ndarray) -> list[int]:
     return scores
 
 
+def _message(text: str) -> tuple[int, int, bytes]:
+    """segno's version, error level (``error="m"``, boosted as segno boosts it) and final message bits (data
+    and error correction codewords interleaved, remainder bits included) for ``text``: the steps of
+    ``segno.encoder._encode`` before it draws the matrix, each one segno's own function."""
+    segments = encoder.prepare_data(text, None, None)
+    error = encoder.normalize_errorlevel(ERROR)
+    version = encoder.find_version(segments, error, eci=False, micro=False)
+    error = encoder.boost_error_level(version, error, segments, False)
+    buff = encoder.Buffer()
+    ver_range = encoder.version_range(version)
+    for segment in segments:
+        encoder.write_segment(buff, segment, None, ver_range, False)
+    capacity: int = consts.SYMBOL_CAPACITY[version][error]  # type: ignore[index]
+    encoder.write_terminator(buff, capacity, None, len(buff))
+    encoder.write_padding_bits(buff, version, len(buff))
+    encoder.write_pad_codewords(buff, version, capacity, len(buff))
+    return version, error, bytes(encoder.make_final_message(version, error, buff).getbits())
+
+
+def _drawn(version: int, bits: Any) -> np.ndarray:
+    """The unmasked matrix segno draws for ``version`` with the message ``bits`` (0/1 sequence)."""
+    size = encoder.calc_matrix_size(version)
+    matrix = encoder.make_matrix(size, size)
+    encoder.add_finder_patterns(matrix, size, size)
+    encoder.add_alignment_patterns(matrix, size, size)
+    encoder.add_codewords(matrix, bits, version)
+    return np.frombuffer(b"".join(matrix), dtype=np.uint8).reshape(size, size)
+
+
+@cache
+def _placement(version: int, length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where segno's ``add_codewords`` puts each of the ``length`` message bits of a ``version`` symbol
+    (flat module indices, in message order), found by placing the bit numbers one binary digit at a
+    time; and the matrix with every message bit light and the reserved modules blank."""
+    index = np.zeros(encoder.calc_matrix_size(version) ** 2, dtype=np.int64)
+    for digit in range(max(1, length - 1).bit_length()):
+        drawn = _drawn(version, bytes((k >> digit) & 1 for k in range(length))).reshape(-1)
+        index |= (drawn == 1).astype(np.int64) << digit
+    blank = _drawn(version, bytes(length))
+    encoding, reserved, _ = _layout(len(blank))
+    flat_encoding = np.flatnonzero(encoding)
+    order = flat_encoding[np.argsort(index[flat_encoding], kind="stable")]
+    template = blank.copy()
+    template[reserved] = 0
+    return order, template, encoding
+
+
 def _choose(text: str) -> tuple[int, np.ndarray]:
     """The data mask segno's own evaluation chooses for ``text`` and the symbol with that mask."""
-    drawn = segno.make(text, error=ERROR, micro=False, mask=0)
-    size = len(drawn.matrix)
-    encoding, reserved, patterns = _layout(size)
-    evaluated = np.array([list(row) for row in drawn.matrix], dtype=np.uint8)
-    evaluated[reserved] = 0
-    unmasked = evaluated ^ (patterns[0] & encoding)
+    version, error, bits = _message(text)
+    order, template, encoding = _placement(version, len(bits))
+    size = len(template)
+    flat = template.copy().reshape(-1)
+    flat[order] = np.frombuffer(bits, dtype=np.uint8)
+    unmasked = flat.reshape(size, size)
+    patterns = _layout(size)[2]
     symbols = unmasked[None, :, :] ^ (patterns & encoding[None, :, :])
     scores = penalties(symbols)
     mask = scores.index(min(scores))
-    if mask == 0:
-        return 0, np.array([list(row) for row in drawn.matrix], dtype=np.uint8)
     final = tuple(bytearray(row.tobytes()) for row in symbols[mask])
-    encoder.add_format_info(final, drawn._version, drawn._error, mask)
-    encoder.add_version_info(final, drawn._version)
-    return mask, np.array([list(row) for row in final], dtype=np.uint8)
+    encoder.add_format_info(final, version, error, mask)
+    encoder.add_version_info(final, version)
+    return mask, np.frombuffer(b"".join(final), dtype=np.uint8).reshape(size, size)
 
 
 def best_mask(text: str) -> int:

@@ -2,7 +2,9 @@
 
 A sample is the hot path (each station sends one per second): the analysis, the certification and the
 ``sensor_update`` message (with its QR code) are computed before the transaction, which then only writes
-the sample row, the device's ``last_seen`` and the event (one short transaction per sample), no audit row
+the sample row, the device's ``last_seen`` (a station's connection writes it at most once every
+``DEVICES_LAST_SEEN_INTERVAL_SECONDS``, ``custos.devices.presence``) and the event (one short transaction
+per sample), no audit row
 (like reading ingestion in ``custos.devices``); ``sensor_update`` on the ``quality`` topic is delivered
 after commit. Quality alerts go to the shared
 alert table (``custos.alerts``, source ``quality``), which audits and publishes them.
@@ -20,6 +22,7 @@ from custos.alerts.choices import Severity
 from custos.alerts.services import alert_raise
 from custos.devices.choices import DeviceStatus
 from custos.devices.models import Device
+from custos.devices.presence import SeenThrottle
 from custos.events.services import publish
 from custos.kernel.context import WriteContext
 from custos.modules.quality.analysis import (
@@ -145,9 +148,10 @@ def alert_rules(sample: QualitySample) -> list[dict[str, Any]]:
     return tripped
 
 
-def sample_ingest(ctx: WriteContext, *, device: Device, frame: Frame) -> Stored:
+def sample_ingest(ctx: WriteContext, *, device: Device, frame: Frame, seen: SeenThrottle | None = None) -> Stored:
     """Store and analyse ``frame`` from ``device``; a resend of a stored ``sample_id`` stores nothing
-    and returns the stored sample (``created=False``)."""
+    and returns the stored sample (``created=False``). ``seen``: the connection's throttle of the
+    device's ``last_seen`` (without it, ``last_seen`` is written with every sample)."""
     # No look-up first: a resend is rare, and the unique (device, sample_id) constraint refuses it.
     sample = QualitySample(**sample_values(frame, device=device))  # the primary key is set here
     payload = sensor_update_payload(sample)
@@ -156,8 +160,11 @@ def sample_ingest(ctx: WriteContext, *, device: Device, frame: Frame) -> Stored:
     try:
         with transaction.atomic():
             sample.save(force_insert=True)
-            now = timezone.now()
-            Device.objects.filter(pk=device.pk).update(last_seen=now, updated_at=now)
+            if seen is not None:
+                seen.touch()
+            else:
+                now = timezone.now()
+                Device.objects.filter(pk=device.pk).update(last_seen=now, updated_at=now)
             publish(organization_id=device.organization_id, topic=TOPIC, event=SENSOR_UPDATE, payload=payload)
             if rules:
                 order = {Severity.HIGH: 0, Severity.MEDIUM: 1}
