@@ -33,6 +33,7 @@ urlpatterns = [
     path("quality/", quality.quality_page, name="quality"),
     path("quality/rows/", quality.quality_rows, name="quality-rows"),
     path("designs/", designs.design_list, name="designs"),
+    path("designs/series/<str:series_id>/upload/", designs.design_upload, name="design-upload"),
     path("designs/<str:design_id>/", designs.design_detail, name="design"),
     path("designs/<str:design_id>/preview.glb", designs.design_preview, name="design-preview"),
     path("designs/<str:design_id>/markups/", designs.markup_add, name="design-markup-add"),

@@ -362,3 +362,71 @@ def test_rejection_reason_too_long_is_refused_and_nothing_changes(alice, org_a):
     in_place = client.post(_decide(own, review, "reject"), {"reason": "R" * 101}, HTTP_HX_REQUEST="true")
     assert in_place.status_code == 400
     assert _state(own, review) == before
+
+
+# --- upload a new version ---------------------------------------------------------------------
+
+
+def _upload(client, series, name: str, content: bytes, material: str = "Ti-6Al-4V"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        f"/console/designs/series/{series.pk}/upload/",
+        {"file": SimpleUploadedFile(name, content, content_type="application/octet-stream"), "material": material},
+    )
+
+
+def test_a_member_uploads_a_version_and_the_design_page_follows_its_processing_job(amir, org_a, tmp_path, settings):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    series = make_series(org_a, amir, part_number="UP-1")
+    content = fx.step_bytes(fx.box_shape(), tmp_path / "box.step")
+    client = logged_in(amir)
+    response = _upload(client, series, "box.step", content)
+    design_row = DesignAsset.objects.get(series=series)
+    assert response.status_code == 302
+    assert response["Location"] == f"/console/designs/{design_row.pk}/"
+    assert (design_row.version_number, design_row.status, design_row.material, design_row.file_size_bytes) == (
+        1,
+        "PROCESSING",
+        "Ti-6Al-4V",
+        len(content),
+    )
+    job = design_row.processing_job
+    assert job is not None and job.status == "PENDING"
+    assert AuditLog.objects.filter(resource_id=str(design_row.pk), action="CREATE").count() == 1
+    page = client.get(f"/console/designs/{design_row.pk}/").content.decode()
+    assert 'id="processing"' in page
+    assert f'hx-get="/console/admin/jobs/{job.pk}/progress/"' in page
+    assert "Pending · 0 %" in page
+    # Once the job has run, the page has no progress section and shows the measured box.
+    design_process(design_id=str(design_row.pk), progress=lambda current, total, message: None)
+    job.status = "SUCCESS"
+    job.save(update_fields=["status"])
+    page = client.get(f"/console/designs/{design_row.pk}/").content.decode()
+    assert 'id="processing"' not in page
+    assert "125000.000 mm³" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "status", "reason"),
+    [
+        ("notes.txt", b"hello", 400, "Not uploaded:"),
+        ("box.step", b"not a step file at all", 400, "Not uploaded:"),
+    ],
+)
+def test_a_bad_file_is_refused_beside_the_form_and_nothing_is_stored(amir, org_a, name, content, status, reason):
+    series = make_series(org_a, amir, part_number="UP-2")
+    response = _upload(logged_in(amir), series, name, content)
+    assert response.status_code == status
+    assert reason in response.content.decode()
+    assert not DesignAsset.objects.filter(series=series).exists()
+
+
+def test_a_viewer_cannot_upload_and_another_organizations_series_is_404(vera, amir, org_a, org_b):
+    own = make_series(org_a, amir, part_number="UP-3")
+    refused = _upload(logged_in(vera), own, "box.stl", b"solid x\nendsolid x\n")
+    assert refused.status_code == 403
+    assert 'name="file"' not in logged_in(vera).get("/console/designs/").content.decode()  # no form for a viewer
+    foreign = make_series(org_b, None, part_number="UP-4")
+    assert _upload(logged_in(amir), foreign, "box.stl", b"solid x\nendsolid x\n").status_code == 404
+    assert not DesignAsset.objects.filter(series__in=[own, foreign]).exists()

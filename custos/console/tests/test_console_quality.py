@@ -203,8 +203,8 @@ def test_rows_answer_only_the_organizations_samples_newest_first(alice, known):
     [
         ("", "ids: name at least one sample id."),
         ("not-a-uuid", "ids: sample ids are UUIDs, separated by commas."),
-        (f"{uuid.uuid4()},1 OR 1=1", "ids: sample ids are UUIDs, separated by commas."),
-        (",".join(str(uuid.uuid4()) for _ in range(51)), "ids: at most 50 sample ids."),
+        (f"{uuid.UUID(int=1)},1 OR 1=1", "ids: sample ids are UUIDs, separated by commas."),
+        (",".join(str(uuid.UUID(int=n)) for n in range(1, 52)), "ids: at most 50 sample ids."),
     ],
 )
 def test_rows_refuse_bad_ids(alice, ids, message):

@@ -1,10 +1,13 @@
 """The designs pages, over the PLM module's selectors and services (export control as in the API).
 
-The design page shows the glTF preview in a three.js viewer (``static/console/design_viewer.js``), the
-mass properties, the BOM tree, the design's review sessions with Approve / Reject for an assigned
-reviewer (``review_approve`` / ``review_reject``, the API's rules) and its markups, which a writer adds
-at a point of the model (``markup_create``). Every write is a plain form post answered by a redirect;
-with htmx the same form posts in place and the server answers the block's fragment.
+The designs page lets a writer upload a new version of a series (``design_upload``, the API's checks:
+format sniffing, size limit, storage quota, export control); the design page then shows its processing
+Job's progress until it finishes. The design page shows the glTF preview in a three.js viewer
+(``static/console/design_viewer.js``), the mass properties, the BOM tree, the design's review sessions
+with Approve / Reject for an assigned reviewer (``review_approve`` / ``review_reject``, the API's rules)
+and its markups, which a writer adds at a point of the model (``markup_create``). Every write is a plain
+form post answered by a redirect; with htmx the same form posts in place and the server answers the
+block's fragment.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from custos.console.state import ConsoleState, console_page, is_htmx, write_context
 from custos.console.views.common import parse_uuid, require_organization
+from custos.jobs.models import FINISHED
+from custos.jobs.selectors import job_visible
 from custos.kernel.errors import DomainError, NotFound, ValidationFailed
 from custos.modules.plm import access as plm_access
 from custos.modules.plm import services as plm
+from custos.modules.plm.api.serializers import DesignUploadSerializer
 from custos.modules.plm.choices import OPEN_REVIEW, Decision, Severity
 from custos.modules.plm.models import DesignAsset, DesignSeries, Markup, ReviewSession
 from custos.modules.plm.selectors import bom_tree
@@ -34,14 +40,16 @@ MAX_TEXT = 10000  # annotation_text, as the API's MarkupWriteSerializer
 MAX_REASON = 100  # as the API's ReviewRejectSerializer
 
 
-@require_GET
-@console_page
-def design_list(request: HttpRequest) -> HttpResponse:
-    """Series and their versions that the user may open (export control as in the API's lists)."""
-    state = require_organization(request)
-    series = list(
-        DesignSeries.objects.filter(plm_access.visible_q(state.user, state.org_ids, series="")).order_by("part_number")
+def _visible_series(state: ConsoleState) -> Any:
+    return DesignSeries.objects.for_orgs([state.organization_id]).filter(
+        plm_access.visible_q(state.user, state.org_ids, series="")
     )
+
+
+def _list_page(
+    request: HttpRequest, state: ConsoleState, *, status: int = 200, upload_error: tuple[str, str] | None = None
+) -> HttpResponse:
+    series = list(_visible_series(state).order_by("part_number"))
     designs = DesignAsset.objects.filter(plm_access.visible_q(state.user, state.org_ids, design="")).order_by(
         "series_id", "-version_number"
     )
@@ -49,7 +57,39 @@ def design_list(request: HttpRequest) -> HttpResponse:
     for design in designs[:DESIGNS_SHOWN]:
         by_series.setdefault(design.series_id, []).append(design)
     rows = [{"series": item, "designs": by_series.get(item.pk, [])} for item in series]
-    return render(request, "console/designs.html", {"rows": rows, "area": "designs"})
+    context = {"rows": rows, "area": "designs", "upload_error": upload_error}
+    return render(request, "console/designs.html", context, status=status)
+
+
+@require_GET
+@console_page
+def design_list(request: HttpRequest) -> HttpResponse:
+    """Series and their versions that the user may open (export control as in the API's lists)."""
+    return _list_page(request, require_organization(request))
+
+
+@require_POST
+@console_page
+def design_upload(request: HttpRequest, series_id: str) -> HttpResponse:
+    """A new version of a series from the page's form: validated by the API's ``DesignUploadSerializer``
+    and stored by ``design_upload`` (role, format sniffing, size limit, storage quota, export control,
+    audit); then the design page, which follows the processing Job. A refusal answers the list page with
+    the reason beside the series' form (400, 403 or 413) and nothing stored."""
+    state = require_organization(request)
+    series = _visible_series(state).filter(pk=parse_uuid(series_id, what="Series")).first()
+    if series is None:
+        raise NotFound("Series not found.")
+    form = DesignUploadSerializer(
+        data={"series": str(series.pk), "file": request.FILES.get("file"), "material": request.POST.get("material", "")}
+    )
+    if not form.is_valid():
+        reasons = "; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items())
+        return _list_page(request, state, status=400, upload_error=(str(series.pk), reasons))
+    try:
+        design = plm.design_upload(write_context(request), series=series, data=dict(form.validated_data))
+    except DomainError as exc:
+        return _list_page(request, state, status=exc.status_code, upload_error=(str(series.pk), exc.message))
+    return redirect(reverse("console:design", args=[design.pk]))
 
 
 # --- forms ------------------------------------------------------------------------------------
@@ -202,8 +242,13 @@ def _page(
     form: MarkupForm | None = None,
     review_error: str = "",
 ) -> HttpResponse:
+    job = None
+    if design.processing_job_id is not None:
+        job = job_visible(user=state.user).filter(pk=design.processing_job_id).first()
     context = {
         "design": design,
+        "processing_job": job,
+        "finished": FINISHED,
         "bom": bom_tree(design),
         "reviews": _reviews(design, state.user),
         "review_error": review_error,
