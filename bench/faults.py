@@ -21,10 +21,13 @@ What it does:
    (``POST /api/designs/``, multipart STL: starts a processing job), ``POST /api/tasks/start_report`` (a
    job); and a station streams ``sensor_data`` frames over ``/ws/sensors/`` with its device token. A
    write counts as acknowledged when its answer is 2xx (or the socket's ``ack``), with the id it gave;
-4. meanwhile kills, every ``duration / (kills + 1)`` seconds, alternately the whole server (its process
+4. meanwhile kills, every ``duration / (kills + 1)`` seconds, in turn the whole server (its process
    group: Granian, and in embedded mode the embedded worker too) and the job worker alone, waiting first
    (up to 10 s) for a job to be running so the worker dies mid-job; then restarts what it killed (the
-   embedded worker is restarted by serve's supervisor);
+   embedded worker is restarted by serve's supervisor); in scaled mode every third fault cuts every
+   PostgreSQL backend of the bench's database and every Redis client of its db instead (what a restart
+   of either does to its clients; the shared servers themselves are not restarted), and the service must
+   answer ``/api/health/detailed/`` again by itself;
 5. after the run (the service up again), waits up to ``--job-timeout`` seconds for every job of the
    organization to reach a final state, then compares the acknowledged writes with the stored rows
    (through the ORM, on the same database) and prints a table, the stuck jobs with what is known of
@@ -226,6 +229,42 @@ class Stack:
             self.worker.wait(timeout=30)
             self.start_worker()
         return len(pids)
+
+    def cut_connections(self) -> tuple[int, int]:
+        """Scaled mode: what a PostgreSQL and a Redis restart do to their clients, without restarting the
+        shared servers: every backend of the bench's database is terminated (``pg_terminate_backend``)
+        and every Redis client on the bench's db is killed (``CLIENT KILL ID``). The service must carry
+        on by itself. Returns (PostgreSQL backends, Redis clients) cut."""
+        import psycopg
+        import redis
+
+        with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        cache = redis.Redis.from_url(self.env["REDIS_URL"])
+        db = cache.connection_pool.connection_kwargs.get("db", 0)
+        mine = cache.client_id()
+        cut = 0
+        for client in cache.client_list():
+            if int(client.get("db", -1)) == db and int(client["id"]) != mine:
+                with contextlib.suppress(redis.RedisError):
+                    cut += int(cache.client_kill_filter(_id=client["id"]))
+        cache.close()
+        return len(rows), cut
+
+    def wait_healthy(self, timeout: float = 60) -> float:
+        """Seconds until ``/api/health/detailed/`` (database, cache, queue) answers 200 again."""
+        import httpx
+
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base}/api/health/detailed/", timeout=5).status_code == 200:
+                    return time.monotonic() - started
+            time.sleep(0.1)
+        raise ServiceError(f"not healthy {timeout:.0f} s after the connections were cut")
 
     def stop(self) -> None:
         for process in (self.server, self.worker):
@@ -751,14 +790,16 @@ class KillRecord:
 
 
 async def chaos(stack: Stack, seed: Seed, *, duration: float, kills: int, started: float) -> list[KillRecord]:
-    """Kill alternately the whole server and the worker alone, evenly over the run."""
+    """Kill in turn the whole server and the worker alone (and, in scaled mode, cut every PostgreSQL and
+    Redis connection), evenly over the run."""
     records: list[KillRecord] = []
     if kills <= 0:
         return records
     interval = duration / (kills + 1)
+    kinds = ("server", "worker", "connections") if stack.mode == "scaled" else ("server", "worker")
     for n in range(kills):
         await asyncio.sleep(max(0.0, started + interval * (n + 1) - time.monotonic()))
-        what = "server" if n % 2 == 0 else "worker"
+        what = kinds[n % len(kinds)]
         if what == "worker":
             # Mid-job: wait (up to 10 s) for one of the jobs to be running.
             deadline = time.monotonic() + 10
@@ -771,6 +812,13 @@ async def chaos(stack: Stack, seed: Seed, *, duration: float, kills: int, starte
             stack.kill_server()
             progress(f"kill -9 of the server (process group) at {at:.1f} s, {busy} job(s) running")
             recovery = await asyncio.to_thread(stack.start_server)
+        elif what == "connections":
+            backends, clients = await asyncio.to_thread(stack.cut_connections)
+            count = backends + clients
+            progress(
+                f"cut {backends} PostgreSQL and {clients} Redis connection(s) at {at:.1f} s, {busy} job(s) running"
+            )
+            recovery = await asyncio.to_thread(stack.wait_healthy)
         else:
             t0 = time.monotonic()
             count = stack.kill_worker()
@@ -894,7 +942,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=("embedded", "scaled"), default="embedded")
     parser.add_argument("--duration", type=float, default=90, help="seconds of workload (default 90)")
-    parser.add_argument("--kills", type=int, default=4, help="kills during the run, server and worker alternately")
+    parser.add_argument(
+        "--kills", type=int, default=4, help="faults during the run: server, worker (and scaled: connections) in turn"
+    )
     parser.add_argument("--clients", type=int, default=3, help="concurrent clients (each also a WebSocket station)")
     parser.add_argument("--job-timeout", type=float, default=180, help="seconds for every job to finish after the run")
     parser.add_argument(

@@ -151,10 +151,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
-    # A psycopg connection pool per process (Django 5.1+): no connect, no health-check query per request.
-    # Django requires CONN_MAX_AGE 0 with a pool; the pool keeps and checks the connections itself.
+    # A psycopg connection pool per process (Django 5.1+): no connect per request. Django requires
+    # CONN_MAX_AGE 0 with a pool. CONN_HEALTH_CHECKS makes the pool check a connection (an empty query,
+    # one round trip) before handing it out, so after a database restart or failover the connections it
+    # kept are replaced instead of failing one request each (bench/faults.py cuts them in scaled mode).
     _db["CONN_MAX_AGE"] = 0
-    _db["CONN_HEALTH_CHECKS"] = False
+    _db["CONN_HEALTH_CHECKS"] = env_bool("DB_POOL_CHECK", True)
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
         "max_size": env_int("DB_POOL_MAX_SIZE", 8, minimum=1),

@@ -117,6 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     worker = _start_embedded_worker()
     bridge = _start_mqtt_bridge()
     print(f"custos: serving on http://{args.host}:{args.port}/ with {args.workers} worker(s)", flush=True)
+    multiprocess.release_database_connections()  # Granian forks its workers: each opens its own pool
     try:
         Granian(
             "config.asgi:application",

@@ -162,6 +162,37 @@ REQUEST_TIMEOUT = 30
 WARM_UP_TIMEOUT = 90
 
 
+def _added_by_the_worker(start: str, watch: str, bearer: dict[str, str], x: int, y: int) -> tuple[Any, Any]:
+    """Start the ``add`` task through ``start``, follow it through ``watch``; its final status and result."""
+    import requests
+
+    started = requests.post(
+        f"{start}/tasks/", json={"type": "add", "x": x, "y": y}, headers=bearer, timeout=REQUEST_TIMEOUT
+    )
+    assert started.status_code in (200, 201, 202), started.text
+    task_id = started.json()["task_id"]
+    deadline = time.monotonic() + 30
+    status: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        status = requests.get(f"{watch}/tasks/{task_id}/", headers=bearer, timeout=REQUEST_TIMEOUT).json()
+        if status.get("status") in ("SUCCESS", "FAILURE"):
+            break
+        time.sleep(0.3)
+    return status.get("status"), status.get("result")
+
+
+def _healthy_within(base: str, seconds: float) -> bool:
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{base}/api/health/detailed/", timeout=REQUEST_TIMEOUT).status_code == 200:
+                return True
+        time.sleep(0.2)
+    return False
+
+
 def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[str, str], owner: Any) -> None:
     import requests
     import socketio
@@ -211,19 +242,7 @@ def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[s
     assert [r.headers["X-RateLimit-Remaining"] for r in statuses] == ["4", "3", "2", "1", "0", "0"]
 
     # 3. A job started through A is watched through B until the worker has run it.
-    started = requests.post(
-        f"{a}/tasks/", json={"type": "add", "x": 2, "y": 3}, headers=bearer, timeout=REQUEST_TIMEOUT
-    )
-    assert started.status_code in (200, 201, 202), started.text
-    task_id = started.json()["task_id"]
-    deadline = time.monotonic() + 30
-    status: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        status = requests.get(f"{b}/tasks/{task_id}/", headers=bearer, timeout=REQUEST_TIMEOUT).json()
-        if status.get("status") in ("SUCCESS", "FAILURE"):
-            break
-        time.sleep(0.3)
-    assert (status.get("status"), status.get("result")) == ("SUCCESS", 5)
+    assert _added_by_the_worker(a, b, bearer, 2, 3) == ("SUCCESS", 5)
 
     # 4. A session revoked through B is refused by A at once.
     assert requests.get(f"{a}/api/auth/users/me/", headers=bearer, timeout=REQUEST_TIMEOUT).status_code == 200
@@ -241,3 +260,19 @@ def test_events_limits_revocation_and_jobs_hold_across_processes(cluster: dict[s
     samples = dict(line.rsplit(" ", 1) for line in scrape.text.splitlines() if line and not line.startswith("#"))
     assert float(samples['django_http_responses_total_by_status_total{status="429"}']) == 1.0
     assert float(samples['custos_jobs{state="SUCCESS"}']) == 1.0
+
+    # 6. Every PostgreSQL connection of the servers and the worker is cut (what a database restart or
+    # failover does to its clients): each process carries on with new connections of its own pool.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        (cut,) = cursor.fetchone()
+    assert cut >= 2  # at least the two servers' pools
+    assert _healthy_within(a, 30) and _healthy_within(b, 30)
+    bearer = {"Authorization": f"Bearer {_login(b)['access_token']}"}
+    assert requests.get(f"{a}/api/auth/users/me/", headers=bearer, timeout=REQUEST_TIMEOUT).status_code == 200
+    assert _added_by_the_worker(b, a, bearer, 20, 22) == ("SUCCESS", 42)
