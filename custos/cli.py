@@ -103,6 +103,9 @@ def _start_mqtt_bridge() -> WorkerSupervisor | None:
     return supervisor
 
 
+WORKERS_KILL_TIMEOUT = 30  # seconds a server worker has to finish its requests on SIGTERM/SIGINT
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from custos.ops import multiprocess
 
@@ -127,6 +130,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             websockets=True,
             log_access=False,
+            workers_kill_timeout=WORKERS_KILL_TIMEOUT,  # a worker stuck in a request does not block shutdown
         ).serve()
     finally:
         if bridge is not None:
