@@ -38,6 +38,23 @@ def asgi_server(django_db_setup, django_db_blocker):
     server.should_exit = True
     thread.join(timeout=10)
     blocker.__exit__(None, None, None)
+    _fresh_socketio_manager()
+
+
+def _fresh_socketio_manager() -> None:
+    """Each module's server runs its own event loop, which ends with it. The Socket.IO server object is a
+    process global, and in scaled mode its Redis manager holds a connection and a listener of the loop it
+    was first used in: the next module's server gets a new manager (a process of ``custos serve`` has one
+    loop for its lifetime, so this concerns the tests only)."""
+    from custos.events import sio as sio_module
+
+    manager = sio_module._manager()
+    if manager is None:
+        return
+    server = sio_module.sio
+    server.manager = manager
+    manager.set_server(server)
+    server.manager_initialized = False
 
 
 @pytest.fixture
