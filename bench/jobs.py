@@ -142,10 +142,11 @@ django.setup()
 from django.contrib.auth import get_user_model
 from custos.jobs.models import Job, JobStatus
 from custos.jobs.services import job_create
+from custos.kernel.context import WriteContext
 jobs = int(sys.argv[1])
 user = get_user_model().objects.create_user(email="bench@example.org", password="bench-password-123")
 def submit(n):
-    return [job_create(actor=user, organization_id=None, job_type="add", task_name="custos.jobs.add",
+    return [job_create(WriteContext.for_user(user), organization_id=None, job_type="add", task_name="custos.jobs.add",
                        parameters={"x": i, "y": 1}).id for i in range(n)]
 def wait(ids):
     deadline = time.monotonic() + 300

@@ -55,6 +55,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != REPO_ROOT / "bench"]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.common import bench_line  # noqa: E402 - after the path is set
 from bench.http import (  # noqa: E402 - after the path is set
     HOST,
     SCRUBBED_PREFIXES,
@@ -432,6 +433,16 @@ def report(results: Sequence[ModeResult], options: argparse.Namespace) -> str:
             )
         for key, why in mode.skipped.items():
             lines.append(f"{key:24s} skipped: {why}")
+    # The runner's lines (python -m bench): each route's rate beside the liveness route of the same
+    # server (the bare DRF view's beside it too), and its p99.
+    lines.append("")
+    for mode in results:
+        health = mode.results.get("health")
+        for key, outcome in mode.results.items():
+            name = "serving_" + mode.mode + "_" + "".join(c if c.isalnum() else "_" for c in key).strip("_")
+            baseline = health.requests_per_second if health and key != "health" else None
+            lines.append(bench_line(f"{name}_rps", outcome.requests_per_second, "req/s", baseline))
+            lines.append(bench_line(f"{name}_p99", outcome.p99_ms, "ms"))
     return "\n".join(lines)
 
 
