@@ -21,6 +21,7 @@ urlpatterns = [
     path("admin/jobs/<str:job_id>/cancel/", admin.job_cancel, name="job-cancel"),
     path("admin/jobs/<str:job_id>/progress/", admin.job_progress, name="job-progress"),
     path("admin/members/", admin.members, name="members"),
+    path("admin/members/invite/", admin.member_invite, name="member-invite"),
     path("admin/settings/", admin.settings_page, name="settings"),
     path("admin/settings/organization/", admin.settings_organization, name="settings-organization"),
     path("admin/settings/system/", admin.settings_system, name="settings-system"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,12 +28,13 @@ from custos.identity.services.api_keys import IssuedApiKey, api_key_create, api_
 from custos.jobs import services as jobs
 from custos.jobs.models import FINISHED
 from custos.jobs.selectors import job_get, job_visible
-from custos.kernel.errors import NotFound, PermissionDenied, ValidationFailed
+from custos.kernel.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from custos.ops import services as ops
 from custos.ops.api.settings import SystemSettingsSerializer
 from custos.ops.selectors import settings_current
 from custos.orgs import services as orgs
 from custos.orgs.api.serializers import OrganizationInputSerializer
+from custos.orgs.choices import Role
 from custos.orgs.models import Membership, Organization
 from custos.orgs.selectors import member_rows
 
@@ -102,16 +104,55 @@ def job_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
 @require_GET
 @console_page
 def members(request: HttpRequest) -> HttpResponse:
+    return _members_page(request)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254, label="E-mail")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+def _members_page(
+    request: HttpRequest, *, form: InviteForm | None = None, error: str = "", status: int = 200
+) -> HttpResponse:
     state = require_organization(request)
     organization = Organization.objects.get(pk=state.organization_id)
     rows = member_rows(organization=organization, viewer=state.user)
     people = [row for row in rows if isinstance(row, Membership)]
     invitations = [row for row in rows if not isinstance(row, Membership)]
-    return render(
-        request,
-        "console/admin_members.html",
-        {"members": people, "invitations": invitations, "organization": organization, "area": "admin"},
-    )
+    context = {
+        "members": people,
+        "invitations": invitations,
+        "organization": organization,
+        "area": "admin",
+        "invite_form": form or InviteForm(),
+        "invite_error": error,
+        "invited": request.GET.get("invited") == "1",
+    }
+    return render(request, "console/admin_members.html", context, status=status)
+
+
+@require_POST
+@console_page
+def member_invite(request: HttpRequest) -> HttpResponse:
+    """Invite someone by e-mail (``orgs.services.invitation_create``: OWNER/ADMIN, only an OWNER grants
+    OWNER, within the organization's user limit; the invitee is mailed a single-use link). Bad input or a
+    refusal answers the page with the reason and nothing stored."""
+    state = require_organization(request)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, form=form, status=400)
+    organization = Organization.objects.get(pk=state.organization_id)
+    try:
+        orgs.invitation_create(
+            write_context(request),
+            organization=organization,
+            role=form.cleaned_data["role"],
+            email=form.cleaned_data["email"],
+        )
+    except DomainError as exc:
+        return _members_page(request, form=form, error=exc.message, status=exc.status_code)
+    return redirect(reverse("console:members") + "?invited=1")
 
 
 @require_GET
