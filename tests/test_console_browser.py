@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -48,20 +49,28 @@ CHECK = (
 )
 
 
+def console_server(
+    tmp_path: Path, setup: str, *, timeout: int = 120
+) -> tuple[dict[str, Any], dict[str, str], Server, Path]:
+    """A migrated data directory with ``setup`` run in it (a ``custos manage shell`` script whose last
+    printed line is JSON): what it printed, the environment, a server started on it and the screenshots
+    folder (``CUSTOS_SCREENSHOTS``, else the test's own)."""
+    env = _clean_env(tmp_path, CUSTOS_EMBEDDED_WORKER="false")
+    assert _custos("migrate", env=env, timeout=240).returncode == 0
+    made = _custos("manage", "shell", "-c", setup, env=env, timeout=timeout)
+    assert made.returncode == 0, made.stderr
+    shots = Path(os.environ.get("CUSTOS_SCREENSHOTS", tmp_path / "screenshots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    return json.loads(made.stdout.strip().splitlines()[-1]), env, Server(env, tmp_path / "serve.log"), shots
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install chromium; .ci/run does it)")
 def test_operator_logs_in_and_acknowledges_an_alarm(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    env = _clean_env(tmp_path, CUSTOS_EMBEDDED_WORKER="false")
-    assert _custos("migrate", env=env, timeout=240).returncode == 0
-    made = _custos("manage", "shell", "-c", SETUP, env=env, timeout=120)
-    assert made.returncode == 0, made.stderr
-    made_ids = json.loads(made.stdout.strip().splitlines()[-1])
+    made_ids, env, server, shots = console_server(tmp_path, SETUP)
     alert_id, pipeline_alert = made_ids["alert"], made_ids["pipeline_alert"]
-    server = Server(env, tmp_path / "serve.log")
-    shots = Path(os.environ.get("CUSTOS_SCREENSHOTS", tmp_path / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
     try:
         server.wait_ready()
         if HTMX.is_file():  # served from console/node_modules by custos.console.finders
@@ -162,14 +171,8 @@ def test_alarms_arrive_and_acknowledgements_spread_live_over_socketio(tmp_path):
     the other. A third console of another organization sees none of it."""
     from playwright.sync_api import expect, sync_playwright
 
-    env = _clean_env(tmp_path, CUSTOS_EMBEDDED_WORKER="false")
-    assert _custos("migrate", env=env, timeout=240).returncode == 0
-    made = _custos("manage", "shell", "-c", LIVE_SETUP, env=env, timeout=120)
-    assert made.returncode == 0, made.stderr
-    first_alert = json.loads(made.stdout.strip().splitlines()[-1])["alert"]
-    server = Server(env, tmp_path / "serve.log")
-    shots = Path(os.environ.get("CUSTOS_SCREENSHOTS", tmp_path / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
+    made_ids, env, server, shots = console_server(tmp_path, LIVE_SETUP)
+    first_alert = made_ids["alert"]
     try:
         server.wait_ready()
         assert httpx.get(f"{server.base}/static/console/vendor/socket.io.min.js", timeout=10).status_code == 200

@@ -11,16 +11,13 @@ explicitly, so newer Chromium builds that refuse the implicit software fallback 
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.test_config import ROOT, _clean_env, _custos
-from tests.test_console_browser import CHROMIUM, PASSWORD, _log_in
-from tests.test_serve import Server
+from tests.test_config import ROOT, _custos
+from tests.test_console_browser import CHROMIUM, PASSWORD, _log_in, console_server
 
 THREE = ROOT / "console" / "node_modules" / "three" / "build" / "three.module.js"
 WEBGL_ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
@@ -81,14 +78,7 @@ PIXELS = """() => {
 def test_design_viewer_draws_the_model_places_a_markup_and_approves(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    env = _clean_env(tmp_path, CUSTOS_EMBEDDED_WORKER="false")
-    assert _custos("migrate", env=env, timeout=240).returncode == 0
-    made = _custos("manage", "shell", "-c", SETUP, env=env, timeout=240)
-    assert made.returncode == 0, made.stderr
-    ids = json.loads(made.stdout.strip().splitlines()[-1])
-    server = Server(env, tmp_path / "serve.log")
-    shots = Path(os.environ.get("CUSTOS_SCREENSHOTS", tmp_path / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
+    ids, env, server, shots = console_server(tmp_path, SETUP, timeout=240)
     path = f"/console/designs/{ids['design']}/"
     try:
         server.wait_ready()

@@ -6,17 +6,14 @@ reload, while a console of another organization, also live, never shows it."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import orjson
 import pytest
 
-from tests.test_config import ROOT, _clean_env, _custos
-from tests.test_console_browser import CHROMIUM, PASSWORD, _log_in
-from tests.test_serve import Server
+from tests.test_config import ROOT
+from tests.test_console_browser import CHROMIUM, PASSWORD, _log_in, console_server
 
 CHART_JS = ROOT / "console" / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
 SETUP = (
@@ -58,14 +55,8 @@ def _frame(sample_id: str, *, height: float) -> dict:
 def test_graded_samples_arrive_live_only_in_their_organizations_console(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    env = _clean_env(tmp_path, CUSTOS_EMBEDDED_WORKER="false")
-    assert _custos("migrate", env=env, timeout=240).returncode == 0
-    made = _custos("manage", "shell", "-c", SETUP, env=env, timeout=120)
-    assert made.returncode == 0, made.stderr
-    token = json.loads(made.stdout.strip().splitlines()[-1])["token"]
-    server = Server(env, tmp_path / "serve.log")
-    shots = Path(os.environ.get("CUSTOS_SCREENSHOTS", tmp_path / "screenshots"))
-    shots.mkdir(parents=True, exist_ok=True)
+    made_ids, _env, server, shots = console_server(tmp_path, SETUP)
+    token = made_ids["token"]
     try:
         server.wait_ready()
         if CHART_JS.is_file():
