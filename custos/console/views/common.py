@@ -23,3 +23,12 @@ def parse_uuid(raw: str, *, what: str) -> Any:
         return uuid.UUID(str(raw))
     except ValueError:
         raise NotFound(f"{what} not found.") from None
+
+
+def one_of(queryset: Any, raw_id: str, *, what: str) -> Any:
+    """The row of ``queryset`` (already narrowed to what the console may show) whose primary key is
+    ``raw_id``; 404 "<what> not found." for a malformed id or a row outside it."""
+    found = queryset.filter(pk=parse_uuid(raw_id, what=what)).first()
+    if found is None:
+        raise NotFound(f"{what} not found.")
+    return found

@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from custos.console.state import ConsoleState, console_page, is_htmx, write_context
-from custos.console.views.common import parse_uuid, require_organization
+from custos.console.views.common import one_of, require_organization
 from custos.jobs.models import FINISHED
 from custos.jobs.selectors import job_visible
-from custos.kernel.errors import DomainError, NotFound, ValidationFailed
+from custos.kernel.errors import DomainError, ValidationFailed
 from custos.modules.plm import access as plm_access
 from custos.modules.plm import services as plm
 from custos.modules.plm.api.serializers import DesignUploadSerializer
@@ -76,9 +76,7 @@ def design_upload(request: HttpRequest, series_id: str) -> HttpResponse:
     audit); then the design page, which follows the processing Job. A refusal answers the list page with
     the reason beside the series' form (400, 403 or 413) and nothing stored."""
     state = require_organization(request)
-    series = _visible_series(state).filter(pk=parse_uuid(series_id, what="Series")).first()
-    if series is None:
-        raise NotFound("Series not found.")
+    series = one_of(_visible_series(state), series_id, what="Series")
     form = DesignUploadSerializer(
         data={"series": str(series.pk), "file": request.FILES.get("file"), "material": request.POST.get("material", "")}
     )
@@ -162,14 +160,7 @@ def _design(request: HttpRequest, design_id: str) -> tuple[ConsoleState, DesignA
     """The design in the console's organization (else 404) that the user may open (else 403 and an
     ``ITAR_VIOLATION`` audit row), as the API's object check."""
     state = require_organization(request)
-    design = (
-        DesignAsset.objects.for_orgs(state.org_ids)
-        .select_related("series")
-        .filter(pk=parse_uuid(design_id, what="Design"))
-        .first()
-    )
-    if design is None:
-        raise NotFound("Design not found.")
+    design = one_of(DesignAsset.objects.for_orgs(state.org_ids).select_related("series"), design_id, what="Design")
     plm_access.check_design(write_context(request), design)
     return state, design
 
@@ -291,9 +282,7 @@ def review_decide(request: HttpRequest, design_id: str, review_id: str, verdict:
     """Approve or reject a review of this design as one of its assigned reviewers (``review_approve`` /
     ``review_reject``: the API's rules; anyone else gets 403 and nothing changes)."""
     state, design = _design(request, design_id)
-    review = ReviewSession.objects.filter(design_asset=design, pk=parse_uuid(review_id, what="Review")).first()
-    if review is None:
-        raise NotFound("Review not found.")
+    review = one_of(ReviewSession.objects.filter(design_asset=design), review_id, what="Review")
     form = ReviewDecisionForm(request.POST)
     ctx = write_context(request)
     try:

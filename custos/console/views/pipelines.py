@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
 from custos.console.state import console_page, is_htmx, write_context
-from custos.console.views.common import parse_uuid, require_organization
-from custos.kernel.errors import NotFound, ValidationFailed
+from custos.console.views.common import one_of, require_organization
+from custos.kernel.errors import ValidationFailed
 from custos.modules.pipelines import services as pipelines
 from custos.modules.pipelines.choices import ResultStatus
 from custos.modules.pipelines.models import AnalysisResult, Pipeline, PipelineSegment
@@ -134,14 +134,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 def finding_review(request: HttpRequest, result_id: str, verdict: str) -> HttpResponse:
     """Verify a finding, or mark it a false positive (its open alert is resolved with it)."""
     state = require_organization(request)
-    result = (
-        AnalysisResult.objects.for_orgs(state.org_ids)
-        .select_related("alert")
-        .filter(pk=parse_uuid(result_id, what="Finding"))
-        .first()
-    )
-    if result is None:
-        raise NotFound("Finding not found.")
+    result = one_of(AnalysisResult.objects.for_orgs(state.org_ids).select_related("alert"), result_id, what="Finding")
     notes = _notes(request)
     ctx = write_context(request)
     if verdict == "verify":
@@ -157,14 +150,8 @@ def finding_review(request: HttpRequest, result_id: str, verdict: str) -> HttpRe
 @console_page
 def alert_resolve(request: HttpRequest, alert_id: str) -> HttpResponse:
     state = require_organization(request)
-    alert = (
-        Alert.objects.for_orgs(state.org_ids)
-        .filter(source="pipeline", pk=parse_uuid(alert_id, what="Alert"))
-        .exclude(status=AlertStatus.RESOLVED)
-        .first()
-    )
-    if alert is None:
-        raise NotFound("Alert not found.")
+    open_alerts = Alert.objects.for_orgs(state.org_ids).filter(source="pipeline").exclude(status=AlertStatus.RESOLVED)
+    alert = one_of(open_alerts, alert_id, what="Alert")
     alert = pipelines.pipeline_alert_resolve(write_context(request), alert, notes=_notes(request))
     if is_htmx(request):
         return render(request, "console/_pipeline_alert_row.html", {"alert": alert})

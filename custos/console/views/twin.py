@@ -15,12 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from custos.alerts.services import alert_acknowledge
 from custos.console.state import console_page, is_htmx, write_context
-from custos.console.views.common import parse_uuid, require_organization
+from custos.console.views.common import one_of, require_organization
 from custos.devices import selectors as devices
 from custos.devices.choices import DEFAULT_METRIC
 from custos.devices.models import Device
 from custos.devices.rules import twin_alerts
-from custos.kernel.errors import NotFound, ValidationFailed
+from custos.kernel.errors import ValidationFailed
 
 ALARMS_SHOWN = 50
 RANGES = {"1": 1, "6": 6, "24": 24, "168": 168}  # hours
@@ -145,9 +145,7 @@ def device_detail(request: HttpRequest, device_id: str) -> HttpResponse:
 def acknowledge(request: HttpRequest, alert_id: str) -> HttpResponse:
     """Acknowledge a twin alarm (a member's write, as ``POST /api/alerts/acknowledge/{id}``)."""
     state = require_organization(request)
-    alert = twin_alerts(organization_ids=state.org_ids).filter(pk=parse_uuid(alert_id, what="Alert")).first()
-    if alert is None:
-        raise NotFound("Alert not found.")
+    alert = one_of(twin_alerts(organization_ids=state.org_ids), alert_id, what="Alert")
     alert = alert_acknowledge(write_context(request), alert)
     if is_htmx(request):
         return render(request, "console/_alarm_row.html", {"alarm": alert})
