@@ -25,40 +25,33 @@
       plugins: { legend: { position: "bottom" } },
     };
     function flat(value, count) { var out = []; for (var i = 0; i < count; i++) out.push(value); return out; }
-    var cap = document.getElementById("capability-chart");
-    if (cap) {
-      var n = data.capability.labels.length;
-      new window.Chart(cap, {
-        type: "line",
-        data: {
-          labels: data.capability.labels,
-          datasets: [
-            { label: "Cp", data: data.capability.cp, borderColor: "#2452a8", backgroundColor: "#2452a8", pointStyle: "circle", spanGaps: true },
-            { label: "Cpk", data: data.capability.cpk, borderColor: "#9a6700", backgroundColor: "#9a6700", borderDash: [6, 3], pointStyle: "rectRot", pointRadius: 4, spanGaps: true },
-            { label: "Capable (" + data.capability.capable + ")", data: flat(data.capability.capable, n), borderColor: "#1b7f3b", backgroundColor: "#1b7f3b", borderDash: [2, 2], pointStyle: "line", pointRadius: n === 1 ? 8 : 0 },
-            { label: "Alert (" + data.capability.alert + ")", data: flat(data.capability.alert, n), borderColor: "#b42318", backgroundColor: "#b42318", borderDash: [10, 4], pointStyle: "line", pointRadius: n === 1 ? 8 : 0 },
-          ],
-        },
-        options: Object.assign({}, common, { scales: { y: { beginAtZero: true, title: { display: true, text: "index" } } } }),
-      });
-      cap.setAttribute("data-drawn", String(n));
+    // A horizontal limit line across ``count`` points (a dashed line, and a marker when there is one point).
+    function limit(label, value, count, colour, dash) {
+      return { label: label, data: flat(value, count), borderColor: colour, backgroundColor: colour, borderDash: dash, pointStyle: "line", pointRadius: count === 1 ? 8 : 0 };
     }
-    var colour = document.getElementById("delta-e-chart");
-    if (colour) {
-      var m = data.delta_e.labels.length;
-      new window.Chart(colour, {
+    // Draw a line chart on the canvas ``id`` (if the page has it) and mark it drawn with its point count.
+    function draw(id, labels, datasets, title) {
+      var canvas = document.getElementById(id);
+      if (!canvas) return;
+      new window.Chart(canvas, {
         type: "line",
-        data: {
-          labels: data.delta_e.labels,
-          datasets: [
-            { label: "ΔE", data: data.delta_e.values, borderColor: "#2452a8", backgroundColor: "#2452a8", pointRadius: 2 },
-            { label: "Alert above " + data.delta_e.limit, data: flat(data.delta_e.limit, m), borderColor: "#b42318", backgroundColor: "#b42318", borderDash: [10, 4], pointStyle: "line", pointRadius: m === 1 ? 8 : 0 },
-          ],
-        },
-        options: Object.assign({}, common, { scales: { y: { beginAtZero: true, title: { display: true, text: "ΔE" } } } }),
+        data: { labels: labels, datasets: datasets },
+        options: Object.assign({}, common, { scales: { y: { beginAtZero: true, title: { display: true, text: title } } } }),
       });
-      colour.setAttribute("data-drawn", String(m));
+      canvas.setAttribute("data-drawn", String(labels.length));
     }
+    var cap = data.capability, n = cap.labels.length;
+    draw("capability-chart", cap.labels, [
+      { label: "Cp", data: cap.cp, borderColor: "#2452a8", backgroundColor: "#2452a8", pointStyle: "circle", spanGaps: true },
+      { label: "Cpk", data: cap.cpk, borderColor: "#9a6700", backgroundColor: "#9a6700", borderDash: [6, 3], pointStyle: "rectRot", pointRadius: 4, spanGaps: true },
+      limit("Capable (" + cap.capable + ")", cap.capable, n, "#1b7f3b", [2, 2]),
+      limit("Alert (" + cap.alert + ")", cap.alert, n, "#b42318", [10, 4]),
+    ], "index");
+    var de = data.delta_e, m = de.labels.length;
+    draw("delta-e-chart", de.labels, [
+      { label: "ΔE", data: de.values, borderColor: "#2452a8", backgroundColor: "#2452a8", pointRadius: 2 },
+      limit("Alert above " + de.limit, de.limit, m, "#b42318", [10, 4]),
+    ], "ΔE");
   }
   charts();
 
