@@ -137,26 +137,14 @@ def queries_of(call: Callable[[], Any]) -> int:
 
 
 def measure(requests: int, rounds: int) -> list[tuple[str, str, float, int]]:
-    from django.test import Client
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
+    from bench.common import logged_in_owner
     from custos.identity.authentication import CustosJWTAuthentication
-    from custos.identity.models import User
     from custos.identity.tests.factories import api_key
-    from custos.ops.models import SystemSettings
 
-    record = SystemSettings.load()
-    record.api_rate_limit = 10**9  # the platform's hourly limit would turn the loop into a 429 test
-    record.save(update_fields=["api_rate_limit"])
-    owner = User.objects.create_user(email="owner@auth-bench.example", username="auth-bench", password=PASSWORD)
-    client = Client()
-    login = client.post(
-        "/api/auth/login", {"username": owner.email, "password": PASSWORD}, content_type="application/json"
-    )
-    if login.status_code != 200:
-        raise SystemExit(f"login failed: {login.status_code} {login.content[:300]!r}")
-    token = login.json()["access_token"]
+    owner, client, token = logged_in_owner("owner@auth-bench.example", "auth-bench", PASSWORD)
     bearer: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     _, raw_key = api_key(owner)
     keyed: dict[str, Any] = {"HTTP_AUTHORIZATION": f"ApiKey {raw_key}"}

@@ -40,6 +40,26 @@ def bench_owner() -> tuple[Any, Any, Any]:
     return org, user, client
 
 
+def logged_in_owner(email: str, username: str, password: str) -> tuple[Any, Any, str]:
+    """A new account logged in through ``POST /api/auth/login`` (the real login path), with the
+    platform's hourly request limit lifted (a bench loop would otherwise measure 429s): the account, the
+    Django test client and its access token."""
+    from django.test import Client
+
+    from custos.identity.models import User
+    from custos.ops.models import SystemSettings
+
+    record = SystemSettings.load()
+    record.api_rate_limit = 10**9
+    record.save(update_fields=["api_rate_limit"])
+    owner = User.objects.create_user(email=email, username=username, password=password)
+    client = Client()
+    login = client.post("/api/auth/login", {"username": email, "password": password}, content_type="application/json")
+    if login.status_code != 200:
+        raise SystemExit(f"login failed: {login.status_code} {login.content[:300]!r}")
+    return owner, client, login.json()["access_token"]
+
+
 def bench_line(figure: str, value: float, unit: str = "", baseline: float | None = None) -> str:
     """One figure in the runner's convention (``python -m bench``, docs/verification.md):
     ``BENCH <figure> <value> [<unit>] [baseline=<value>]``, the baseline measured in the same run."""

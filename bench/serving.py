@@ -55,7 +55,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or os.curdir).resolve() != REPO_ROOT / "bench"]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import bench_line  # noqa: E402 - after the path is set
+from bench.common import bench_line, logged_in_owner  # noqa: E402 - after the path is set
 from bench.http import (  # noqa: E402 - after the path is set
     HOST,
     SCRUBBED_PREFIXES,
@@ -104,27 +104,14 @@ def _prepare(rows_per_list: int) -> dict[str, Any]:
     import django
 
     django.setup()
-    from django.test import Client
     from django.urls import resolve
 
-    from custos.identity.models import User
-    from custos.ops.models import SystemSettings
     from custos.orgs.models import Membership, Organization
     from tests.factories import rows
 
-    record = SystemSettings.load()  # the platform limit (per hour) of the settings record, as an admin sets it
-    record.api_rate_limit = 10**9
-    record.save(update_fields=["api_rate_limit"])
+    owner, client, token = logged_in_owner("owner@bench.example", "bench-owner", PASSWORD)
     org = Organization.objects.create(name="Bench Org", slug="bench-org")
-    owner = User.objects.create_user(email="owner@bench.example", username="bench-owner", password=PASSWORD)
     Membership.objects.create(organization=org, user=owner, role="OWNER")
-    client = Client()
-    login = client.post(
-        "/api/auth/login", {"username": owner.email, "password": PASSWORD}, content_type="application/json"
-    )
-    if login.status_code != 200:
-        raise SystemExit(f"login failed: {login.status_code} {login.content[:300]!r}")
-    token = login.json()["access_token"]
     headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
     def post(path: str, body: Any) -> Any:
