@@ -75,7 +75,11 @@ def test_deleting_the_rule_of_the_only_alarm_makes_the_device_normal(org_a, boil
     assert _status(boiler) == "normal"
 
 
-def test_refresh_of_no_device_and_of_an_unknown_key_changes_nothing(boiler):
+def test_refresh_of_no_device_and_of_an_unknown_key_changes_nothing(boiler, helios_boiler):
+    Device.objects.filter(pk__in=[boiler.pk, helios_boiler.pk]).update(status="critical")  # no alarm behind it
     rules.device_status_refresh(organization_id=boiler.organization_id, device_keys=[])
     rules.device_status_refresh(organization_id=boiler.organization_id, device_keys=["NOPE"])
-    assert _status(boiler) == "normal"
+    assert (_status(boiler), _status(helios_boiler)) == ("critical", "critical")
+    # refreshing the key in one organization leaves the same key of another alone
+    rules.device_status_refresh(organization_id=boiler.organization_id, device_keys=["DEVICE_001"])
+    assert (_status(boiler), _status(helios_boiler)) == ("normal", "critical")
