@@ -23,6 +23,23 @@ from custos.devices.models import Device
 DEFAULT_INTERVAL_SECONDS = 30.0
 
 
+def mark_seen(device_pk: Any, *, now: datetime | None = None) -> None:
+    """Record that the device was heard from now: its ``last_seen``, and, when it was offline, its status
+    from its open alarms again (``rules.device_status_refresh``, as an ingested batch does)."""
+    from custos.devices.choices import DeviceStatus
+    from custos.devices.rules import device_status_refresh
+
+    now = now or timezone.now()
+    back = (
+        Device.objects.filter(pk=device_pk, status=DeviceStatus.OFFLINE)
+        .values_list("organization_id", "device_id")
+        .first()
+    )
+    Device.objects.filter(pk=device_pk).update(last_seen=now, updated_at=now)
+    if back is not None:
+        device_status_refresh(organization_id=back[0], device_keys=[back[1]], receiving=True)
+
+
 def last_seen_interval() -> float:
     return float(getattr(settings, "DEVICES_LAST_SEEN_INTERVAL_SECONDS", DEFAULT_INTERVAL_SECONDS))
 
@@ -46,8 +63,7 @@ class SeenThrottle:
         """Write ``last_seen`` (and ``updated_at``) when due; whether it wrote."""
         if not self.due():
             return False
-        now = now or timezone.now()
-        Device.objects.filter(pk=self.device_pk).update(last_seen=now, updated_at=now)
+        mark_seen(self.device_pk, now=now)
         started = self.clock()
         transaction.on_commit(lambda: setattr(self, "written_at", started))
         return True

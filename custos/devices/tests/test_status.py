@@ -83,3 +83,20 @@ def test_refresh_of_no_device_and_of_an_unknown_key_changes_nothing(boiler, heli
     # refreshing the key in one organization leaves the same key of another alone
     rules.device_status_refresh(organization_id=boiler.organization_id, device_keys=["DEVICE_001"])
     assert (_status(boiler), _status(helios_boiler)) == ("normal", "critical")
+
+
+def test_a_station_heard_from_again_is_no_longer_offline(boiler, helios_boiler):
+    """A SQAL station's frames go through ``presence.mark_seen``: an offline device comes back with the
+    status its open alarms give; another organization's device with the same key stays as it is."""
+    from custos.devices.presence import SeenThrottle, mark_seen
+
+    Device.objects.filter(pk__in=[boiler.pk, helios_boiler.pk]).update(status="offline")
+    mark_seen(boiler.pk)
+    assert (_status(boiler), _status(helios_boiler)) == ("normal", "offline")
+    _ingest(boiler, [(0, 96.0), (60, 96.0)])  # an open critical alarm
+    Device.objects.filter(pk=boiler.pk).update(status="offline")
+    assert SeenThrottle(boiler.pk).touch() is True
+    assert _status(boiler) == "critical"
+    Device.objects.filter(pk=boiler.pk).update(status="warning")  # not offline: left as it is
+    mark_seen(boiler.pk)
+    assert _status(boiler) == "warning"

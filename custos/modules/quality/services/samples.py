@@ -22,7 +22,7 @@ from custos.alerts.choices import Severity
 from custos.alerts.services import alert_raise
 from custos.devices.choices import DeviceStatus
 from custos.devices.models import Device
-from custos.devices.presence import SeenThrottle
+from custos.devices.presence import SeenThrottle, mark_seen
 from custos.events.services import publish
 from custos.kernel.context import WriteContext
 from custos.modules.quality.analysis import (
@@ -163,8 +163,7 @@ def sample_ingest(ctx: WriteContext, *, device: Device, frame: Frame, seen: Seen
             if seen is not None:
                 seen.touch()
             else:
-                now = timezone.now()
-                Device.objects.filter(pk=device.pk).update(last_seen=now, updated_at=now)
+                mark_seen(device.pk)
             publish(organization_id=device.organization_id, topic=TOPIC, event=SENSOR_UPDATE, payload=payload)
             if rules:
                 order = {Severity.HIGH: 0, Severity.MEDIUM: 1}
