@@ -6,11 +6,12 @@ for all), checks that both endpoints answer correctly, warms the server up, load
 prints requests/s and p50/p99 latency side by side:
 
   1. granian --interface wsgi  config.wsgi           WSGI, HTTP only: the ceiling
-  2. granian --interface asgi  config.asgi           the current choice: a2wsgi thread pool + Channels
+  2. granian --interface asgi  config.asgi           the current choice: custos.ops.http_bridge + Channels
   3. granian --interface asgi  native Django ASGI    bench/http_asgi_native.py (+ Channels)
-  4. uvicorn                   config.asgi           the a2wsgi composite under uvicorn
+  4. uvicorn                   config.asgi           the custos bridge under uvicorn
   5. uvicorn                   native Django ASGI
   6. gunicorn (sync workers)   config.wsgi           WSGI, HTTP only: the classic baseline
+  7. granian --interface asgi  a2wsgi composite      bench/http_asgi_a2wsgi.py: the bridge used before
 
 Candidates 1 and 6 cannot carry WebSockets; they show what HTTP alone could reach.
 
@@ -22,7 +23,7 @@ The endpoints (bench/http_urls.py, served under bench/http_settings.py so the pr
 
 Everything runs in embedded mode against a fresh temporary CUSTOS_HOME (SQLite), migrated first
 with ``python -m django migrate --settings=bench.http_settings``; the embedded job worker is off and
-logging is at WARNING. Thread pools (a2wsgi's CUSTOS_HTTP_THREADS, granian WSGI's blocking threads)
+logging is at WARNING. Thread pools (the bridges' CUSTOS_HTTP_THREADS, granian WSGI's blocking threads)
 get ``--threads`` threads; gunicorn's sync workers handle one request at a time, and Django's ASGI
 handler runs synchronous code on one thread per process whatever the setting.
 
@@ -64,7 +65,13 @@ WRK_INSTALL_HINT = "apt-get update && apt-get install -y wrk"
 WSGI_APP = "config.wsgi:application"
 COMPOSITE_APP = "config.asgi:application"
 NATIVE_APP = "bench.http_asgi_native:application"
-APP_NAMES = {WSGI_APP: "config.wsgi", COMPOSITE_APP: "a2wsgi bridge", NATIVE_APP: "native Django ASGI"}
+A2WSGI_APP = "bench.http_asgi_a2wsgi:application"
+APP_NAMES = {
+    WSGI_APP: "config.wsgi",
+    COMPOSITE_APP: "custos bridge",
+    NATIVE_APP: "native Django ASGI",
+    A2WSGI_APP: "a2wsgi bridge",
+}
 
 HELLO_PATH = "/bench/hello"
 USERS_PATH = "/bench/users"
@@ -143,6 +150,7 @@ CANDIDATES = (
     Candidate(4, "uvicorn", "asgi", COMPOSITE_APP, websockets=True),
     Candidate(5, "uvicorn", "asgi", NATIVE_APP, websockets=True),
     Candidate(6, "gunicorn", "wsgi", WSGI_APP, websockets=False),
+    Candidate(7, "granian", "asgi", A2WSGI_APP, websockets=True),  # the bridge before custos.ops.http_bridge
 )
 
 

@@ -1,9 +1,10 @@
 """The ASGI application: HTTP, WebSockets (Channels) and Socket.IO on one port.
 
-HTTP requests go to Django's WSGI handler through a2wsgi's thread pool rather than Django's ASGI
-handler: our views are synchronous, and the ASGI handler runs every synchronous view and middleware
-through ``sync_to_async`` on a single thread. ``bench/http.py`` measured it 3-6x slower on a bare view
-and 1.1-1.5x slower on an authenticated list, under Granian and uvicorn alike.
+HTTP requests go to Django's WSGI handler on a thread pool (``custos.ops.http_bridge``: one thread hop per
+ordinary request) rather than Django's ASGI handler: our views are synchronous, and the ASGI handler runs
+every synchronous view and middleware through ``sync_to_async`` on a single thread. ``bench/http.py``
+measured it 3-6x slower on a bare view and 1.1-1.5x slower on an authenticated list, under Granian and
+uvicorn alike.
 WebSocket connections go to Channels consumers; ``/socket.io/`` (HTTP long-polling and WebSocket) goes to
 the twin API's python-socketio server. In embedded mode the lifespan starts the event relay poller
 (``custos.events.relay``) that brings events published by the worker process to this process's clients.
@@ -16,7 +17,6 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from a2wsgi import WSGIMiddleware
 from asgiref.sync import sync_to_async
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
@@ -28,6 +28,7 @@ from config.wsgi import application as wsgi_application
 from custos.events.consumers import EventsConsumer
 from custos.events.relay import poller
 from custos.events.socketio_server import asgi_app as socketio_app
+from custos.ops.http_bridge import WSGIBridge
 
 DIALECTS = ("twin", "access", "pipeline", "enginel", "sqal")
 SOCKETIO_PREFIX = "/socket.io/"
@@ -67,8 +68,7 @@ async def _websocket(scope, receive, send):
 
 _router = ProtocolTypeRouter(
     {
-        # The handler's HttpResponse is the iterable of bytes WSGI wants; the stubs do not declare it one.
-        "http": WSGIMiddleware(wsgi_application, workers=settings.HTTP_THREADS),  # type: ignore[arg-type]
+        "http": WSGIBridge(wsgi_application, threads=settings.HTTP_THREADS),
         "websocket": _websocket,
     }
 )
@@ -89,13 +89,5 @@ async def application(scope, receive, send):
         return
     if scope["type"] in ("http", "websocket") and scope.get("path", "").startswith(SOCKETIO_PREFIX):
         await socketio_app(scope, receive, send)
-        return
-    if scope["type"] == "http":
-        # a2wsgi hands ``receive()`` to ``asyncio.run_coroutine_threadsafe``, which needs a coroutine;
-        # Granian's ``receive`` returns a future, so request bodies are read through this wrapper.
-        async def receive_coroutine():
-            return await receive()
-
-        await _router(scope, receive_coroutine, send)
         return
     await _router(scope, receive, send)

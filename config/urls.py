@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-urlpatterns = [
+from custos.api.routing import RememberingResolver
+
+routes = [
     path("admin/", admin.site.urls),
     path("console/", include("custos.console.urls")),
     # twin first: its slash-less routes are routes of their own (DESIGN.md, "Dialects").
@@ -13,6 +15,9 @@ urlpatterns = [
     path("", include("custos.dialects.enginel.urls")),
     path("", include("custos.dialects.sqal.urls")),
 ]
+
+# One resolver over the whole table: it remembers each path's match (custos.api.routing).
+urlpatterns = [RememberingResolver(routes)]
 
 handler400 = "custos.api.errors.handler400"
 handler403 = "custos.api.errors.handler403"
