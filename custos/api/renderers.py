@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import decimal
+import functools
 import uuid
 from typing import Any
 
 import orjson
-from djangorestframework_camel_case.util import camelize
+from django.utils.encoding import force_str
+from django.utils.functional import Promise
+from djangorestframework_camel_case.util import camelize, camelize_re, underscore_to_camel
 from rest_framework.renderers import BaseRenderer
 
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
@@ -42,6 +45,33 @@ class ORJSONRenderer(BaseRenderer):
         return dumps(data)
 
 
+@functools.lru_cache(maxsize=4096)
+def _camel_key(key: str) -> str:
+    return camelize_re.sub(underscore_to_camel, key)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def camelize_keys(data: Any, ignore: tuple[str, ...] = ()) -> Any:
+    """``djangorestframework_camel_case``'s ``camelize(data, ignore_fields=ignore)``, the same output for
+    the shapes responses have, several times faster: each key is converted once per process (bounded
+    memory), plain values are returned at once, and anything else is left to the library."""
+    if isinstance(data, _PLAIN):
+        return data
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            if isinstance(key, Promise):
+                key = force_str(key)
+            new_key = _camel_key(key) if isinstance(key, str) and "_" in key else key
+            out[new_key] = value if (key in ignore or new_key in ignore) else camelize_keys(value, ignore)
+        return out
+    if isinstance(data, (list, tuple)):
+        return [camelize_keys(item, ignore) for item in data]
+    return camelize(data, ignore_fields=ignore)
+
+
 class CamelCaseORJSONRenderer(ORJSONRenderer):
     """The sqal dialect: response keys in camelCase, as the SQAL frontend reads them."""
 
@@ -49,5 +79,5 @@ class CamelCaseORJSONRenderer(ORJSONRenderer):
         if data is None:
             return b""
         view = (renderer_context or {}).get("view")
-        ignore = getattr(view, "camel_ignore_fields", None) or ()
-        return dumps(camelize(data, ignore_fields=ignore))
+        ignore = tuple(getattr(view, "camel_ignore_fields", None) or ())
+        return dumps(camelize_keys(data, ignore))
