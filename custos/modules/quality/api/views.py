@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -21,6 +21,7 @@ from custos.devices.models import Device
 from custos.kernel.errors import ValidationFailed
 from custos.modules.quality import presenters, selectors
 from custos.modules.quality.analysis import GRADES
+from custos.modules.quality.api.history import HistoryRows, SqalHistoryItem
 from custos.modules.quality.models import QualitySample
 from custos.orgs.choices import ADMIN_ROLES
 
@@ -92,7 +93,10 @@ class SampleResource(TenantResource):
 
 
 class AnalysisHistoryViewSet(SampleResource):
-    serializer_class = _presenter(presenters.history_item)
+    serializer_class = SqalHistoryItem
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        return super().paginate_queryset(cast(Any, HistoryRows(queryset)))  # counted and sliced as a queryset
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sample = self.get_object()
