@@ -81,6 +81,16 @@ def bbox_polygon(min_lon: float, min_lat: float, max_lon: float, max_lat: float)
     return shapely.box(min_lon, min_lat, max_lon, max_lat)
 
 
+def bbox_geojson(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> dict[str, Any] | None:
+    """``to_geojson(bbox_polygon(...))`` without the shapely round trip (a list page presents one per row):
+    shapely's counter-clockwise ring from (max_lon, min_lat), the values as floats; ``None`` where shapely
+    makes no box (a NaN coordinate)."""
+    x0, y0, x1, y1 = float(min_lon), float(min_lat), float(max_lon), float(max_lat)
+    if x0 != x0 or y0 != y0 or x1 != x1 or y1 != y1:  # NaN
+        return None
+    return {"type": "Polygon", "coordinates": [[[x1, y0], [x1, y1], [x0, y1], [x0, y0], [x1, y0]]]}
+
+
 def parse_bbox(raw: str, *, field: str = "in_bbox") -> tuple[float, float, float, float]:
     """``min_lon,min_lat,max_lon,max_lat`` as four floats in range, min below max."""
     parts = raw.split(",")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from custos.alerts.models import Alert
 from custos.modules.pipelines.choices import AlertType, AnalysisType, Material, PipelineStatus, RiskLevel, Terrain
-from custos.modules.pipelines.geometry import bbox_polygon, to_geojson
+from custos.modules.pipelines.geometry import bbox_geojson
 from custos.modules.pipelines.models import (
     AnalysisResult,
     MonitoringConfiguration,
@@ -29,6 +32,47 @@ class GeoJSONField(serializers.JSONField):
     pass
 
 
+class RowValueField(serializers.ReadOnlyField):
+    """A read-only value computed from the row by ``compute``, presented as is: one plain call per row
+    where a ``SerializerMethodField`` costs four (list pages present these for every row)."""
+
+    def __init__(self, compute: Callable[[Any], Any], **kwargs: Any) -> None:
+        self.compute = compute
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance: Any) -> Any:
+        return self.compute(instance)
+
+
+@extend_schema_field(GEOJSON)
+class GeoJSONValueField(RowValueField):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.DOUBLE)
+class FloatValueField(RowValueField):
+    pass
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class OptionalStrValueField(RowValueField):
+    pass
+
+
+def _route_start(pipeline: Pipeline) -> list[float]:
+    return pipeline.route["coordinates"][0]
+
+
+def _route_end(pipeline: Pipeline) -> list[float]:
+    return pipeline.route["coordinates"][-1]
+
+
+def _bounds(pipeline: Pipeline) -> dict[str, Any] | None:
+    if pipeline.min_lon is None or pipeline.min_lat is None or pipeline.max_lon is None or pipeline.max_lat is None:
+        return None  # the four are written together
+    return bbox_geojson(pipeline.min_lon, pipeline.min_lat, pipeline.max_lon, pipeline.max_lat)
+
+
 class PipelineWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
@@ -47,13 +91,13 @@ class PipelineWriteSerializer(serializers.Serializer):
 
 class PipelineSerializer(serializers.ModelSerializer):
     route = GeoJSONField()
-    start_point = serializers.SerializerMethodField()
-    end_point = serializers.SerializerMethodField()
-    start_lat = serializers.SerializerMethodField()
-    start_lon = serializers.SerializerMethodField()
-    end_lat = serializers.SerializerMethodField()
-    end_lon = serializers.SerializerMethodField()
-    bounds = serializers.SerializerMethodField()
+    start_point = GeoJSONValueField(lambda row: {"type": "Point", "coordinates": _route_start(row)})
+    end_point = GeoJSONValueField(lambda row: {"type": "Point", "coordinates": _route_end(row)})
+    start_lat = FloatValueField(lambda row: _route_start(row)[1])
+    start_lon = FloatValueField(lambda row: _route_start(row)[0])
+    end_lat = FloatValueField(lambda row: _route_end(row)[1])
+    end_lon = FloatValueField(lambda row: _route_end(row)[0])
+    bounds = GeoJSONValueField(_bounds)
     segment_count = serializers.IntegerField(read_only=True, default=0)
     organization = serializers.UUIDField(source="organization_id", read_only=True)
 
@@ -80,35 +124,6 @@ class PipelineSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
-
-    def _end(self, obj: Pipeline, index: int) -> list[float]:
-        return obj.route["coordinates"][index]
-
-    @extend_schema_field(GEOJSON)
-    def get_start_point(self, obj: Pipeline) -> dict[str, Any]:
-        return {"type": "Point", "coordinates": self._end(obj, 0)}
-
-    @extend_schema_field(GEOJSON)
-    def get_end_point(self, obj: Pipeline) -> dict[str, Any]:
-        return {"type": "Point", "coordinates": self._end(obj, -1)}
-
-    def get_start_lat(self, obj: Pipeline) -> float:
-        return self._end(obj, 0)[1]
-
-    def get_start_lon(self, obj: Pipeline) -> float:
-        return self._end(obj, 0)[0]
-
-    def get_end_lat(self, obj: Pipeline) -> float:
-        return self._end(obj, -1)[1]
-
-    def get_end_lon(self, obj: Pipeline) -> float:
-        return self._end(obj, -1)[0]
-
-    @extend_schema_field(GEOJSON)
-    def get_bounds(self, obj: Pipeline) -> dict[str, Any] | None:
-        if obj.min_lon is None or obj.min_lat is None or obj.max_lon is None or obj.max_lat is None:
-            return None  # the four are written together
-        return to_geojson(bbox_polygon(obj.min_lon, obj.min_lat, obj.max_lon, obj.max_lat))
 
 
 class SegmentWriteSerializer(serializers.Serializer):
@@ -354,8 +369,8 @@ class PipelineAlertSerializer(serializers.Serializer):
     """The pipeline document's MonitoringAlert, over the shared alert table."""
 
     id = serializers.UUIDField(read_only=True)
-    analysis_result = serializers.SerializerMethodField()
-    pipeline = serializers.SerializerMethodField()
+    analysis_result = OptionalStrValueField(lambda alert: alert.data.get("analysis_result_id"))
+    pipeline = OptionalStrValueField(lambda alert: alert.data.get("pipeline_id"))
     alert_type = serializers.CharField()
     priority = serializers.CharField(source="severity")
     title = serializers.CharField()
@@ -371,11 +386,10 @@ class PipelineAlertSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    def get_analysis_result(self, obj: Any) -> str | None:
-        return obj.data.get("analysis_result_id")
-
-    def get_pipeline(self, obj: Any) -> str | None:
-        return obj.data.get("pipeline_id")
+    class Meta:
+        # The row type, for the list presenter (custos.api.serializers.present_rows) to read plain
+        # columns directly; every field is declared above (a ModelSerializer would rebuild them per request).
+        model = Alert
 
 
 class PipelineAlertWriteSerializer(serializers.Serializer):

@@ -38,7 +38,7 @@ from custos.modules.pipelines.models import (
 
 class PipelineViewSet(TenantResource):
     dialect = "pipeline"
-    queryset = Pipeline.objects.annotate(segment_count=Count("segments"))
+    queryset = selectors.with_segment_count(Pipeline.objects.all())
     serializer_class = s.PipelineSerializer
     input_serializer_class = s.PipelineWriteSerializer
     filterset_class = PipelineFilter
