@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+import functools
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from rest_framework.serializers import Serializer
@@ -32,14 +33,20 @@ class FieldSelectionMixin(_SerializerBase):  # mixed into a Serializer (the type
 
 
 # --- Lists without per-field DRF overhead ------------------------------------------------------------
+#
+# A page of rows is presented from a plan of the serializer's readable fields, resolved once per page:
+# per field, how to read it from the row and how to convert a value that is not None. A ModelSerializer
+# builds its fields anew for every instance (the largest cost of a small page), so the fields themselves
+# are built once per serializer class when nothing about them can depend on the request (below).
 
 
 def _identity(value: Any) -> Any:
     return value
 
 
-def _fast_representation(field: Any) -> Any:
-    """A callable equal to ``field.to_representation`` for a non-None value, cheaper where DRF's is trivial."""
+def _conversion(field: Any, column: Any = None) -> Any:
+    """A callable equal to ``field.to_representation`` for a value that is not None where DRF's amounts to
+    a builtin (or to the value itself); ``None`` when the field's own method must be used."""
     from rest_framework import fields as drf
 
     method = type(field).to_representation
@@ -47,13 +54,29 @@ def _fast_representation(field: Any) -> Any:
         return str
     if method is drf.IntegerField.to_representation:
         return int
-    if method is drf.UUIDField.to_representation and getattr(field, "uuid_format", "") == "hex_verbose":
-        return str
+    if method is drf.BigIntegerField.to_representation:
+        from rest_framework.settings import api_settings
+
+        return str if getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING) else int
+    if method is drf.FloatField.to_representation:
+        return float
+    if method is drf.UUIDField.to_representation:
+        return str if field.uuid_format == "hex_verbose" else None
     if method is drf.ReadOnlyField.to_representation:
         return _identity
+    if method is drf.JSONField.to_representation:
+        return None if field.binary else _identity
+    if method is drf.BooleanField.to_representation:
+        # A stored non-null boolean is already True/False (DRF maps strings like "false" too).
+        is_bool_column = column is not None and column.get_internal_type() == "BooleanField" and not column.null
+        return _identity if is_bool_column else None
     if method is drf.DateTimeField.to_representation:
         return _iso_datetime(field)
-    return field.to_representation
+    return None
+
+
+def _fast_representation(field: Any) -> Any:
+    return _conversion(field) or field.to_representation
 
 
 def _iso_datetime(field: Any) -> Any:
@@ -64,10 +87,10 @@ def _iso_datetime(field: Any) -> Any:
 
     output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
     if output_format is None or output_format.lower() != ISO_8601 or hasattr(field, "timezone"):
-        return field.to_representation
+        return None
     zone = field.default_timezone()
     if zone is None:
-        return field.to_representation
+        return None
 
     def represent(value: Any) -> Any:
         if type(value) is datetime.datetime and value.utcoffset() is not None:
@@ -81,11 +104,8 @@ def _iso_datetime(field: Any) -> Any:
     return represent
 
 
-def _fast_getter(field: Any, model: Any) -> Any:
-    """``operator.attrgetter`` where DRF's ``get_attribute`` can only read a concrete column of ``model``
-    (never missing, never callable); else None (the field's own ``get_attribute`` is used)."""
-    import operator
-
+def _column(field: Any, model: Any) -> Any:
+    """The concrete, non-relation column of ``model`` that ``field`` shows as it is stored, else None."""
     from rest_framework import fields as drf
     from rest_framework.relations import RelatedField
 
@@ -93,35 +113,104 @@ def _fast_getter(field: Any, model: Any) -> Any:
         return None
     if type(field).get_attribute is not drf.Field.get_attribute:
         return None
-    name = field.source_attrs[0]
     try:
-        column = model._meta.get_field(name)
+        column = model._meta.get_field(field.source_attrs[0])
     except Exception:  # not a model field: a property, a method, an annotation
         return None
-    if not getattr(column, "concrete", False) or column.is_relation or column.attname != name:
+    if not getattr(column, "concrete", False) or column.is_relation or column.attname != field.source_attrs[0]:
         return None
-    return operator.attrgetter(name)
+    return column
+
+
+def _plain_source(field: Any) -> str | None:
+    """The one attribute (or ``values()`` key) ``field`` reads, when DRF reads nothing else."""
+    from rest_framework import fields as drf
+    from rest_framework.relations import RelatedField
+
+    if isinstance(field, RelatedField) or len(field.source_attrs) != 1:
+        return None
+    if type(field).get_attribute is not drf.Field.get_attribute:
+        return None
+    return field.source_attrs[0]
+
+
+def _request_free(field: Any, model: Any) -> bool:
+    """Whether ``field``'s output can depend on nothing but the row: a method of the serializer (called
+    on the page's own serializer), a field declaring ``context_free``, or a plain value whose conversion
+    is a builtin (no field method that could read the request runs)."""
+    from rest_framework.serializers import SerializerMethodField
+
+    if isinstance(field, SerializerMethodField) or getattr(field, "context_free", False):
+        return True
+    return _plain_source(field) is not None and _conversion(field, _column(field, model)) is not None
+
+
+_CLASS_FIELDS: dict[type, list[Any] | None] = {}
+
+
+def _page_fields(child: Any, model: Any) -> list[Any]:
+    """The readable fields of ``child``: its class's, built once, unless this instance built its own
+    (``?fields=`` selection trims them) or the class's could depend on the request."""
+    from rest_framework.serializers import ModelSerializer, Serializer
+
+    kind = type(child)
+    if "fields" in child.__dict__ or kind.get_fields not in (Serializer.get_fields, ModelSerializer.get_fields):
+        return list(child._readable_fields)
+    if kind not in _CLASS_FIELDS:
+        try:
+            fields = list(kind()._readable_fields)
+        except TypeError:  # a serializer that needs arguments to be built
+            fields = None
+        if fields is not None and not all(_request_free(field, model) for field in fields):
+            fields = None
+        _CLASS_FIELDS[kind] = fields
+    return _CLASS_FIELDS[kind] or list(child._readable_fields)
+
+
+@functools.cache
+def plain_columns(serializer_class: Any) -> tuple[str, ...]:
+    """The attributes a ``serializer_class`` row is presented from, for ``QuerySet.values()`` (a page of
+    dicts is presented without building a model instance per row); TypeError when a field reads more."""
+    sources = tuple(_plain_source(field) for field in serializer_class()._readable_fields)
+    if None in sources:
+        raise TypeError(f"{serializer_class.__name__} shows more than plain columns: present model rows")
+    return cast(tuple[str, ...], sources)
 
 
 def present_rows(child: Any, rows: Any) -> list[dict[str, Any]]:
     """``[child.to_representation(row) for row in rows]`` with the same output, minus DRF's per-field
-    machinery: the readable fields are resolved once for the page, plain model columns are read with
-    ``attrgetter`` and trivial conversions (``str``, ``int``) are called directly. Every other field goes
-    through its own ``get_attribute``/``to_representation`` exactly as DRF does."""
+    machinery: the readable fields are built once per serializer class (``_page_fields``) and resolved once
+    per page; plain model columns (or the keys of ``values()`` rows) are read directly and trivial
+    conversions (``str``, ``int``, ISO datetimes) called directly; a ``SerializerMethodField`` calls the
+    page's serializer's method. Every other field goes through its own ``get_attribute`` and
+    ``to_representation`` exactly as DRF does."""
+    import operator
+
     from rest_framework.fields import SkipField
     from rest_framework.relations import PKOnlyObject
+    from rest_framework.serializers import SerializerMethodField
 
     model = getattr(getattr(child, "Meta", None), "model", None)
     plan = []
-    for field in child._readable_fields:
-        plan.append((field.field_name, _fast_getter(field, model), field.get_attribute, _fast_representation(field)))
+    for field in _page_fields(child, model):
+        column = _column(field, model)
+        convert = _conversion(field, column) or field.to_representation
+        if isinstance(field, SerializerMethodField):
+            get_attribute, convert = getattr(child, field.method_name), _identity
+        else:
+            get_attribute = field.get_attribute
+        getter = operator.attrgetter(column.attname) if column is not None else None
+        plan.append((field.field_name, getter, _plain_source(field), get_attribute, convert))
     out: list[dict[str, Any]] = []
     for row in rows:
         ret: dict[str, Any] = {}
-        fast_row = model is not None and isinstance(row, model)
-        for name, getter, get_attribute, represent in plan:
-            if getter is not None and fast_row:
+        is_model = model is not None and isinstance(row, model)
+        is_dict = type(row) is dict
+        for name, getter, key, get_attribute, represent in plan:
+            if getter is not None and is_model:
                 attribute = getter(row)
+            elif is_dict and key is not None and key in row:
+                attribute = row[key]
             else:
                 try:
                     attribute = get_attribute(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -36,14 +37,22 @@ from custos.kernel.errors import NotFound, ValidationFailed
 AGGREGATES = {"avg": Avg, "min": Min, "max": Max, "sum": Sum, "count": Count}
 
 
+@lru_cache(maxsize=16)
+def _latest_reading(metric: str) -> dict[str, Subquery]:
+    """The two subqueries of ``with_latest_reading``, built once per metric: building them (a filtered
+    queryset each) costs more than running them. Only the query's shape is kept, never a row; ``annotate``
+    resolves a copy of each, so the ones kept here never change."""
+    newest = Reading.objects.filter(device=OuterRef("pk"), metric=metric).order_by("-timestamp")
+    return {
+        "latest_timestamp": Subquery(newest.values("timestamp")[:1], output_field=DateTimeField()),
+        "latest_value": Subquery(newest.values("value")[:1], output_field=FloatField()),
+    }
+
+
 def with_latest_reading(queryset: QuerySet[Device], *, metric: str = DEFAULT_METRIC) -> QuerySet[Device]:
     """Annotate ``latest_timestamp`` and ``latest_value``: the newest reading of ``metric`` (index-only
     lookups on ``(device, metric, timestamp)``)."""
-    newest = Reading.objects.filter(device=OuterRef("pk"), metric=metric).order_by("-timestamp")
-    return queryset.annotate(
-        latest_timestamp=Subquery(newest.values("timestamp")[:1], output_field=DateTimeField()),
-        latest_value=Subquery(newest.values("value")[:1], output_field=FloatField()),
-    )
+    return queryset.annotate(**_latest_reading(metric))
 
 
 def device_get(*, organization_ids: Sequence[Any], device_id: str) -> Device:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from custos.api.serializers import FieldSelectionMixin
@@ -18,9 +19,10 @@ from custos.audit.vocabulary import action_display, present
 
 
 def _presented(serializer: object, obj: AuditLog, dialect: str) -> tuple[str, str]:
-    """(action, resource_type) of ``obj`` in ``dialect`` (computed once per row)."""
-    cache: dict[Any, tuple[str, str]] = serializer.__dict__.setdefault("_presented_rows", {})
-    key = (obj.pk, dialect)
+    """(action, resource_type) of ``obj`` in ``dialect``: computed once per stored pair and serializer
+    (a page holds few distinct pairs)."""
+    cache: dict[Any, tuple[str, str]] = serializer.__dict__.setdefault("_presented_pairs", {})
+    key = (dialect, obj.action, obj.resource_type)
     if key not in cache:
         cache[key] = present(dialect, action=obj.action, resource_type=obj.resource_type)
     return cache[key]
@@ -32,7 +34,7 @@ class PresentedVocabularyMixin:
 
     dialect = "enginel"
 
-    @property
+    @cached_property
     def presented_dialect(self) -> str:
         view = getattr(self, "context", {}).get("view")
         return getattr(view, "dialect", None) or self.dialect
@@ -128,7 +130,10 @@ class AuditLogSerializer(PresentedVocabularyMixin, FieldSelectionMixin, serializ
         read_only_fields = fields
 
     def get_action_display(self, obj: AuditLog) -> str:
-        return action_display(obj.action)
+        shown: dict[str, str] = self.__dict__.setdefault("_action_displays", {})
+        if obj.action not in shown:
+            shown[obj.action] = action_display(obj.action)
+        return shown[obj.action]
 
 
 class AuditExportQuerySerializer(serializers.Serializer):

@@ -12,7 +12,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins
@@ -21,6 +20,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from custos.api.filtering import FilterBackend
 from custos.api.tenancy import visible_org_ids
 from custos.api.viewsets import DialectViewSet
 from custos.audit.api.serializers import ActivityLogSerializer, AuditExportQuerySerializer, AuditLogSerializer
@@ -40,7 +40,7 @@ def audit_scope(request: Request) -> QuerySet:
 
 
 class AuditViewSetBase(mixins.ListModelMixin, mixins.RetrieveModelMixin, DialectViewSet):
-    filter_backends = (DjangoFilterBackend,)  # ordering is a filter of AuditLogFilter (dialect names)
+    filter_backends = (FilterBackend,)  # ordering is a filter of AuditLogFilter (dialect names)
     throttle_classes = (SettingsRateThrottle,)
     filterset_class = AuditLogFilter
 
@@ -143,7 +143,7 @@ class AdminAuditViewSet(mixins.ListModelMixin, DialectViewSet):
     dialect = "sqal"
     serializer_class = AuditLogSerializer
     permission_classes = (IsAuthenticated, IsStaffOrOrganizationAdmin)
-    filter_backends = (DjangoFilterBackend,)
+    filter_backends = (FilterBackend,)
     filterset_class = AuditLogFilter
     camel_ignore_fields = ("changes",)  # recorded values keep their own keys
     throttle_classes = (SettingsRateThrottle,)

@@ -28,6 +28,7 @@ from custos.alerts.services import alert_acknowledge
 from custos.api.pagination import TwinPagination
 from custos.api.parsers import ORJSONParser
 from custos.api.resources import TenantResource, Writes
+from custos.api.serializers import plain_columns
 from custos.api.tenancy import current_organization_id, visible_org_ids
 from custos.api.viewsets import DialectAPIView
 from custos.devices import rules, selectors, services
@@ -68,7 +69,8 @@ class DeviceResource(TenantResource):
     """The organization's devices, each with its latest ``value`` reading."""
 
     dialect = "twin"
-    queryset = Device.objects.all()
+    # Annotated once (the subqueries are resolved here, not per request); DRF clones it for each request.
+    queryset = selectors.with_latest_reading(Device.objects.all())
     serializer_class = TwinDeviceSerializer
     input_serializer_class = DeviceWriteSerializer
     pagination_class = DevicePagination
@@ -89,7 +91,9 @@ class DeviceResource(TenantResource):
                 f"Several of your organizations have a device {device_id!r}: name one in the X-Organization header.",
                 code="ORGANIZATION_REQUIRED",
             )
-        return selectors.with_latest_reading(queryset)
+        if self.action == "list":  # a page is presented from its columns alone: no model instance per row
+            queryset = queryset.values(*plain_columns(TwinDeviceSerializer))
+        return queryset
 
 
 class DeviceTokenView(DialectAPIView):
