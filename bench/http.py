@@ -287,11 +287,13 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(command: list[str], env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def running_server(
+    command: list[str], env: dict[str, str], log_path: Path, cwd: Path = REPO_ROOT
+) -> Iterator[subprocess.Popen[bytes]]:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
-            cwd=REPO_ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,

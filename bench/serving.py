@@ -18,10 +18,15 @@ For each run mode this script
 
 Routes that do not answer (a domain not built yet) are listed as skipped, not measured.
 
+With ``--baseline REV`` every mode is measured a second time on the code of commit ``REV`` (checked
+out in a temporary git worktree, run with the same interpreter and packages), and each table shows the
+two side by side: the figures before and after a change, from one run on one machine.
+
 Run it from the repository root (needs ``wrk``: apt-get update && apt-get install -y wrk)::
 
     .venv/bin/python bench/serving.py                                   # both modes, ~4 minutes
     .venv/bin/python bench/serving.py --modes embedded --duration 5
+    .venv/bin/python bench/serving.py --baseline 1454ba4                # before/after, ~8 minutes
     .venv/bin/python bench/serving.py --modes scaled \\
         --database-url postgres://postgres@127.0.0.1:5432/custos_bench --redis-url redis://127.0.0.1:6379/13
 
@@ -44,7 +49,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +101,7 @@ class ModeResult:
     rows: dict[str, int]
     results: dict[str, WrkResult] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    baseline: ModeResult | None = None  # the same mode on the ``--baseline`` commit
 
 
 # --- Data (runs in a child process with the mode's environment) ------------------------------------
@@ -216,7 +223,7 @@ def routes_for(data: dict[str, Any]) -> list[Route]:
 # --- Environments ----------------------------------------------------------------------------------
 
 
-def base_environment(home: Path) -> dict[str, str]:
+def base_environment(home: Path, root: Path = REPO_ROOT) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
@@ -224,7 +231,7 @@ def base_environment(home: Path) -> dict[str, str]:
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(
-        PYTHONPATH=str(REPO_ROOT),
+        PYTHONPATH=str(root),
         CUSTOS_HOME=str(home),
         CUSTOS_EMBEDDED_WORKER="false",
         LOG_LEVEL="WARNING",
@@ -252,10 +259,8 @@ def reset_scaled_services(database_url: str, redis_url: str) -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def run_checked(command: list[str], env: dict[str, str], what: str, timeout: float = 600) -> str:
-    completed = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+def run_checked(command: list[str], env: dict[str, str], what: str, timeout: float = 600, cwd: Path = REPO_ROOT) -> str:
+    completed = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     if completed.returncode != 0:
         raise BenchError(f"{what} failed (exit {completed.returncode}):\n{completed.stderr[-3000:]}")
     return completed.stdout
@@ -334,12 +339,13 @@ def serve(
     workdir: Path,
     label: str,
     result: ModeResult,
+    root: Path = REPO_ROOT,
 ) -> None:
     port = free_port()
     log_path = workdir / f"serve-{label}.log"
     command = [sys.executable, "-m", "custos", "serve", "--host", HOST, "--port", str(port)]
     command += ["--workers", str(workers)]
-    with running_server(command, env, log_path) as process:
+    with running_server(command, env, log_path, cwd=root) as process:
         wait_until_ready(process, port, log_path, routes[0].path)
         for route in routes:
             status, body = request(port, route, token)
@@ -363,24 +369,27 @@ def serve(
             raise BenchError(f"the server exited during the run:\n{log_tail(log_path)}")
 
 
-def run_mode(mode: str, options: argparse.Namespace, workdir: Path) -> ModeResult:
-    home = workdir / mode
-    env = base_environment(home)
+def run_mode(mode: str, options: argparse.Namespace, workdir: Path, root: Path = REPO_ROOT) -> ModeResult:
+    """Load the data and measure every route on the code in ``root`` (this checkout, or a baseline's)."""
+    label = mode if root == REPO_ROOT else f"{mode}-baseline"
+    home = workdir / label
+    env = base_environment(home, root)
     workers = options.embedded_workers if mode == "embedded" else options.scaled_workers
     if mode == "scaled":
         env.update(DATABASE_URL=options.database_url, REDIS_URL=options.redis_url, CELERY_BROKER_URL=options.redis_url)
         reset_scaled_services(options.database_url, options.redis_url)
-    progress(f"[{mode}] migrating and loading {options.rows} rows per list")
-    run_checked([sys.executable, "-m", "custos", "migrate"], env, "migrate")
+    progress(f"[{label}] migrating and loading {options.rows} rows per list")
+    run_checked([sys.executable, "-m", "custos", "migrate"], env, "migrate", cwd=root)
     prepare_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    script = root / "bench" / "serving.py"
     output = run_checked(
-        [sys.executable, str(Path(__file__).resolve()), "--prepare", str(options.rows)], prepare_env, "data loading"
+        [sys.executable, str(script), "--prepare", str(options.rows)], prepare_env, "data loading", cwd=root
     )
     data = json.loads(output.strip().splitlines()[-1])
     result = ModeResult(mode, workers, data["rows"])
-    progress(f"[{mode}] custos serve --workers {workers}")
-    serve(env, workers, routes_for(data), data["token"], options, workdir, mode, result)
-    progress(f"[{mode}] the same server under bench.http_settings: the bare DRF view")
+    progress(f"[{label}] custos serve --workers {workers}")
+    serve(env, workers, routes_for(data), data["token"], options, workdir, label, result, root)
+    progress(f"[{label}] the same server under bench.http_settings: the bare DRF view")
     bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.http_settings"}
     bare = ModeResult(mode, workers, {})
     serve(
@@ -390,11 +399,25 @@ def run_mode(mode: str, options: argparse.Namespace, workdir: Path) -> ModeResul
         None,
         options,
         workdir,
-        mode + "-bare",
+        label + "-bare",
         bare,
+        root,
     )
     result.results["bare DRF view"] = bare.results["bare DRF view"]
     return result
+
+
+@contextmanager
+def baseline_checkout(revision: str, workdir: Path) -> Iterator[Path]:
+    """The tree of ``revision`` in a temporary git worktree (removed afterwards)."""
+    tree = workdir / "baseline-tree"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(tree), revision], cwd=REPO_ROOT, check=True, capture_output=True
+    )
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=REPO_ROOT, check=False)
 
 
 # --- Report ----------------------------------------------------------------------------------------
@@ -407,26 +430,43 @@ def report(results: Sequence[ModeResult], options: argparse.Namespace) -> str:
     ]
     for mode in results:
         health = mode.results.get("health")
+        before = mode.baseline
         lines.append("")
         rows = ", ".join(f"{name} {count}" for name, count in mode.rows.items())
         lines.append(f"{mode.mode} mode, custos serve --workers {mode.workers} (rows: {rows})")
-        lines.append(f"{'route':24s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'x health':>9s} {'errors':>6s}")
-        lines.append("-" * 68)
+        header = f"{'route':24s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'x health':>9s} {'errors':>6s}"
+        if before is not None:
+            header += f" | {'before':>8s} {'p99 ms':>8s} {'x health':>9s} {'after/before':>12s}"
+            lines.append(f"(after: this checkout; before: {options.baseline})")
+        lines.append(header)
+        lines.append("-" * len(header))
         for key, outcome in mode.results.items():
             share = outcome.requests_per_second / health.requests_per_second if health else 0.0
-            lines.append(
+            line = (
                 f"{key:24s} {outcome.requests_per_second:8.0f} {outcome.p50_ms:8.2f} {outcome.p99_ms:8.2f}"
                 f" {share:9.2f} {outcome.errors:6d}"
             )
+            old = before.results.get(key) if before is not None else None
+            if old is not None and before is not None:
+                old_health = before.results.get("health")
+                old_share = old.requests_per_second / old_health.requests_per_second if old_health else 0.0
+                gain = outcome.requests_per_second / old.requests_per_second if old.requests_per_second else 0.0
+                line += f" | {old.requests_per_second:8.0f} {old.p99_ms:8.2f} {old_share:9.2f} {gain:11.2f}x"
+            lines.append(line)
         for key, why in mode.skipped.items():
             lines.append(f"{key:24s} skipped: {why}")
     # The runner's lines (python -m bench): each route's rate beside the liveness route of the same
-    # server (the bare DRF view's beside it too), and its p99.
+    # server (or, with --baseline, beside the same route on the baseline's code), and its p99.
     lines.append("")
     for mode in results:
         health = mode.results.get("health")
         for key, outcome in mode.results.items():
             name = "serving_" + mode.mode + "_" + "".join(c if c.isalnum() else "_" for c in key).strip("_")
+            old = mode.baseline.results.get(key) if mode.baseline is not None else None
+            if old is not None:
+                lines.append(bench_line(f"{name}_rps", outcome.requests_per_second, "req/s", old.requests_per_second))
+                lines.append(bench_line(f"{name}_p99", outcome.p99_ms, "ms", old.p99_ms))
+                continue
             baseline = health.requests_per_second if health and key != "health" else None
             lines.append(bench_line(f"{name}_rps", outcome.requests_per_second, "req/s", baseline))
             lines.append(bench_line(f"{name}_p99", outcome.p99_ms, "ms"))
@@ -501,6 +541,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--scaled-workers", type=int, default=2)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/custos_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument(
+        "--baseline", default="", metavar="REV", help="also measure the code of commit REV, side by side"
+    )
     parser.add_argument("--prepare", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument(
         "--counters", type=int, default=0, metavar="N", help="only time N requests' rate-limit counters in-process"
@@ -530,9 +573,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="custos-bench-serving-") as tmp:
         try:
-            for mode in options.mode_list:
-                results.append(run_mode(mode, options, Path(tmp)))
-        except BenchError as exc:
+            with ExitStack() as stack:
+                tree = stack.enter_context(baseline_checkout(options.baseline, Path(tmp))) if options.baseline else None
+                for mode in options.mode_list:
+                    result = run_mode(mode, options, Path(tmp))
+                    if tree is not None:
+                        result.baseline = run_mode(mode, options, Path(tmp), tree)
+                    results.append(result)
+        except (BenchError, subprocess.CalledProcessError) as exc:
             print(f"bench/serving.py: {exc}", file=sys.stderr)
             return 1
     print(report(results, options), flush=True)

@@ -134,15 +134,40 @@ def _plain_source(field: Any) -> str | None:
     return field.source_attrs[0]
 
 
+def _value_only(field: Any) -> bool:
+    """Whether ``field.to_representation`` depends on the value and the field's own settings only: DRF's
+    own value fields (never a relation, a nested serializer or a field of ours that could read the
+    request through its context)."""
+    from rest_framework import fields as drf
+
+    method = type(field).to_representation
+    if method in (drf.ListField.to_representation, drf.DictField.to_representation):
+        return _value_only(field.child)
+    return _conversion(field) is not None or method in {
+        kind.to_representation
+        for kind in (
+            drf.BooleanField,
+            drf.ChoiceField,
+            drf.MultipleChoiceField,
+            drf.DecimalField,
+            drf.DateField,
+            drf.TimeField,
+            drf.DurationField,
+            drf.JSONField,
+            drf.UUIDField,
+        )
+    }
+
+
 def _request_free(field: Any, model: Any) -> bool:
     """Whether ``field``'s output can depend on nothing but the row: a method of the serializer (called
-    on the page's own serializer), a field declaring ``context_free``, or a plain value whose conversion
-    is a builtin (no field method that could read the request runs)."""
+    on the page's own serializer), a field declaring ``context_free``, or a plain value of a DRF value
+    field (no method that could read the request runs)."""
     from rest_framework.serializers import SerializerMethodField
 
     if isinstance(field, SerializerMethodField) or getattr(field, "context_free", False):
         return True
-    return _plain_source(field) is not None and _conversion(field, _column(field, model)) is not None
+    return _plain_source(field) is not None and _value_only(field)
 
 
 _CLASS_FIELDS: dict[type, list[Any] | None] = {}

@@ -34,7 +34,10 @@ class GeoJSONField(serializers.JSONField):
 
 class RowValueField(serializers.ReadOnlyField):
     """A read-only value computed from the row by ``compute``, presented as is: one plain call per row
-    where a ``SerializerMethodField`` costs four (list pages present these for every row)."""
+    where a ``SerializerMethodField`` costs four (list pages present these for every row). ``compute``
+    reads the row only, so a list page may build these fields once per serializer class."""
+
+    context_free = True
 
     def __init__(self, compute: Callable[[Any], Any], **kwargs: Any) -> None:
         self.compute = compute
