@@ -32,6 +32,30 @@ class FieldSelectionMixin(_SerializerBase):  # mixed into a Serializer (the type
                 self.fields.pop(name)
 
 
+class FieldsBuiltOnce:
+    """Mixed into an output-only serializer with flat fields: DRF builds every field anew (deep copies,
+    model introspection) for each instance, yet they depend on the class alone. They are built once per
+    class and each instance binds shallow copies (binding sets only the copy's own attributes)."""
+
+    def get_fields(self) -> dict[str, Any]:
+        from rest_framework.serializers import BaseSerializer
+
+        cls = type(self)
+        built = cls.__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()  # type: ignore[misc]
+            assert not any(isinstance(field, BaseSerializer) for field in built.values())
+            cls._fields_built_once = built  # type: ignore[attr-defined]
+        return {name: _shallow_copy(field) for name, field in built.items()}
+
+
+def _shallow_copy(field: Any) -> Any:
+    """``copy.copy(field)`` (a new object sharing the attribute values), without the pickle protocol."""
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
+
+
 # --- Lists without per-field DRF overhead ------------------------------------------------------------
 #
 # A page of rows is presented from a plan of the serializer's readable fields, resolved once per page:

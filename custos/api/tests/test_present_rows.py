@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework import serializers
 
-from custos.api.serializers import _CLASS_FIELDS, make_fast_list, plain_columns, present_rows
+from custos.api.serializers import _CLASS_FIELDS, FieldsBuiltOnce, make_fast_list, plain_columns, present_rows
 from custos.orgs.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +91,24 @@ def test_fields_trimmed_on_one_serializer_stay_on_it(organizations):
         for org in organizations
     ]
     assert "updated_at" in _page(OrgPlain, organizations)[0]
+
+
+class OrgOnce(FieldsBuiltOnce, serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ("id", "name", "subscription_tier", "created_at")
+
+
+def test_fields_built_once_give_each_serializer_its_own_bound_copies(organizations):
+    first, second = OrgOnce(organizations[0]), OrgOnce(organizations[1])
+    assert first.data == {**OrgPlainAll(organizations[0]).data}
+    assert second.data["name"] == "South"
+    assert first.fields["name"] is not second.fields["name"]
+    assert first.fields["name"].parent is first and second.fields["name"].parent is second
+    assert OrgOnce.__dict__["_fields_built_once"]["name"] is not first.fields["name"]
+
+
+class OrgPlainAll(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ("id", "name", "subscription_tier", "created_at")

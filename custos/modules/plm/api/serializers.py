@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from custos.api.serializers import FieldSelectionMixin
+from custos.api.serializers import FieldsBuiltOnce, FieldSelectionMixin
 from custos.modules.plm.choices import Classification, DesignStatus, ReviewStatus, Severity
 from custos.modules.plm.models import AssemblyNode, DesignAsset, DesignSeries, Markup, ReviewSession
 
@@ -73,15 +73,27 @@ class SeriesDesignSerializer(serializers.ModelSerializer):
 # --- designs ----------------------------------------------------------------------------------
 
 
-class DesignSerializer(FieldSelectionMixin, serializers.ModelSerializer):
+class RelatedCharField(serializers.CharField):
+    """A column of a related row (``source="series.name"``), read from an instance or from a value row
+    of ``QuerySet.values()``, where it is the key ``series__name``."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        if type(instance) is dict:
+            key = "__".join(self.source_attrs)
+            if key in instance:
+                return instance[key]
+        return super().get_attribute(instance)
+
+
+class DesignSerializer(FieldSelectionMixin, FieldsBuiltOnce, serializers.ModelSerializer):
     organization = serializers.UUIDField(source="organization_id", read_only=True)
     series = serializers.UUIDField(source="series_id", read_only=True)
-    part_number = serializers.CharField(source="series.part_number", read_only=True)
-    series_name = serializers.CharField(source="series.name", read_only=True)
+    part_number = RelatedCharField(source="series.part_number", read_only=True)
+    series_name = RelatedCharField(source="series.name", read_only=True)
     bounding_box = BoxField(read_only=True)
     center_of_mass = PointField(read_only=True)
     uploaded_by = serializers.UUIDField(source="uploaded_by_id", read_only=True, allow_null=True)
-    uploaded_by_username = serializers.CharField(source="uploaded_by.username", read_only=True, default=None)
+    uploaded_by_username = RelatedCharField(source="uploaded_by.username", read_only=True, default=None)
     analysis_job_id = serializers.UUIDField(source="processing_job_id", read_only=True, allow_null=True)
     preview_url = serializers.SerializerMethodField(
         help_text="The web preview (binary glTF, millimetres) once processed: GET it with your credentials"
@@ -129,10 +141,27 @@ class DesignSerializer(FieldSelectionMixin, serializers.ModelSerializer):
             "updated_at",
         )
 
-    def get_preview_url(self, design: DesignAsset) -> str | None:
-        if not design.preview:
+    # The list reads its page as value rows (DesignViewSet.paginate_queryset); the detail, an instance.
+    ROW_COLUMNS: ClassVar[dict[str, tuple[str, ...]]] = {"preview_url": ("id", "preview")}
+
+    def value_columns(self) -> list[str]:
+        """The ``QuerySet.values()`` columns this serializer's readable fields read from a value row."""
+        columns = {"id"}
+        for field in self._readable_fields:
+            if isinstance(field, serializers.SerializerMethodField):
+                columns.update(self.ROW_COLUMNS[str(field.field_name)])
+            else:
+                columns.add("__".join(field.source_attrs))
+        return sorted(columns)
+
+    def get_preview_url(self, design: DesignAsset | dict[str, Any]) -> str | None:
+        if isinstance(design, dict):  # a value row: the stored name of the file
+            pk, preview = design["id"], design["preview"]
+        else:
+            pk, preview = design.pk, design.preview
+        if not preview:
             return None
-        path = f"/api/designs/{design.pk}/preview/"
+        path = f"/api/designs/{pk}/preview/"
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 

@@ -154,6 +154,11 @@ class DesignViewSet(ExportControlled, TenantResource):
     roles: ClassVar[dict[str, Any]] = {"upload_url": None, "approve": None, "convert_units": None}
     upload_actions = ("create", "upload_url")  # the enginel document's 50 uploads an hour
 
+    def paginate_queryset(self, queryset: Any) -> Any:
+        # The list's page is read as value rows, only the columns its (?fields=) fields read: no design,
+        # series and user instances per row (DesignSerializer presents value rows and instances alike).
+        return super().paginate_queryset(queryset.values(*self.get_serializer().value_columns()))
+
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # ``?format=csv`` of the BOM names the export format, not a DRF renderer.
         return super().perform_content_negotiation(request, force=force or self.action == "bom")
