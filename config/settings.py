@@ -54,9 +54,10 @@ EMBEDDED_WORKER = env_bool("CUSTOS_EMBEDDED_WORKER", EMBEDDED_QUEUE)
 # quick death, at most this many seconds.
 CUSTOS_WORKER_RESTART_MAX_BACKOFF = env_int("CUSTOS_WORKER_RESTART_MAX_BACKOFF", 60, minimum=1, maximum=3600)
 
-# Threads of each server process that run (synchronous) Django views. 4 beat 16 in bench/http.py
-# (more threads only contend for the GIL: p99 160 ms vs 250 ms on the authenticated list).
-HTTP_THREADS = env_int("CUSTOS_HTTP_THREADS", 4, minimum=1, maximum=256)
+# Threads of each server process that run (synchronous) Django views. Views are CPU-bound Python: more
+# threads only contend for the GIL (pipelines page of 50 under wrk -c16: 1 thread 140 req/s, 2 threads 128,
+# 4 threads 100). Two keep one slow request (a large download to a slow client) from holding the process.
+HTTP_THREADS = env_int("CUSTOS_HTTP_THREADS", 2, minimum=1, maximum=256)
 
 # --- Applications ---------------------------------------------------------------------------
 INSTALLED_APPS = [

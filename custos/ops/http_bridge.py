@@ -14,13 +14,14 @@ a view is busy on another thread). Here an ordinary request crosses once:
   each chunk waiting for the previous one to be handed to the server (back-pressure: memory stays bounded).
 
 The WSGI iterable is closed on the thread that ran the view (Django's ``request_finished`` closes that
-thread's database connections).
+thread's database connections). The view runs in the thread's own context (not a copy of the event
+loop's, which a2wsgi made per request): what Django keeps in context variables for a thread, such as
+the cache connections, lasts from one request to the next.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import functools
 import io
 import logging
@@ -78,8 +79,10 @@ class WSGIBridge:
 
             body = Body(loop, receive_coroutine)  # type: ignore[arg-type]
         environ: dict[str, Any] = dict(build_environ(scope, body))  # type: ignore[arg-type]
-        context = contextvars.copy_context()
-        run = functools.partial(context.run, self._run, environ, loop, send)
+        # The view runs in its thread's own context, as under any threaded WSGI server: not in a copy of the
+        # event loop's. Django keeps per-thread state in context variables (the cache connections of
+        # ``caches``): in a fresh copy per request, every request would open the cache anew.
+        run = functools.partial(self._run, environ, loop, send)
         try:
             outcome = await loop.run_in_executor(self.executor, run)
         except Exception:

@@ -156,3 +156,24 @@ def test_an_application_that_raises_gets_a_500_not_a_hung_connection():
         "body": b'{"error":"Internal server error","code":"INTERNAL_ERROR"}',
         "more_body": False,
     }
+
+
+def test_requests_on_a_thread_share_its_context_so_django_keeps_its_cache_connection():
+    from django.core.cache import caches
+
+    seen: list[int] = []
+
+    def app(environ: dict, start_response: Any) -> list[bytes]:
+        seen.append(id(caches["default"]))  # per thread, held in a context variable (asgiref Local)
+        start_response("204 No Content", [])
+        return []
+
+    async def two_requests() -> None:
+        bridge = WSGIBridge(app, threads=1)
+        for _ in range(2):
+            peer = Peer([])
+            await bridge(_scope(), peer.receive, peer.send)
+            assert peer.sent[0]["status"] == 204
+
+    asyncio.run(two_requests())
+    assert len(seen) == 2 and seen[0] == seen[1]  # a copied context per request would open it anew
