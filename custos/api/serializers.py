@@ -99,10 +99,6 @@ def _conversion(field: Any, column: Any = None) -> Any:
     return None
 
 
-def _fast_representation(field: Any) -> Any:
-    return _conversion(field) or field.to_representation
-
-
 def _iso_datetime(field: Any) -> Any:
     """``DateTimeField.to_representation`` for the ISO 8601 format, the zone looked up once per page
     (DRF looks up the current zone, the format and the field's attributes again for every value)."""
