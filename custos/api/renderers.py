@@ -31,7 +31,27 @@ def _default(value: Any) -> Any:
 
 
 def dumps(data: Any) -> bytes:
-    return orjson.dumps(data, default=_default, option=_OPTIONS)
+    try:
+        return orjson.dumps(data, default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        # An integer beyond 64 bits (PostgreSQL's jsonb gives 1e300 back as a 301-digit integer): written as
+        # the number a JSON reader would make of it, never a 500.
+        return orjson.dumps(_fit_integers(data), default=_default, option=_OPTIONS)
+
+
+def _fit_integers(data: Any) -> Any:
+    if isinstance(data, int) and not isinstance(data, bool) and not -(2**63) <= data < 2**64:
+        try:
+            return float(data)
+        except OverflowError:
+            return str(data)
+    if isinstance(data, dict):
+        return {key: _fit_integers(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_fit_integers(item) for item in data]
+    return data
 
 
 class ORJSONRenderer(BaseRenderer):

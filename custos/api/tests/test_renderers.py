@@ -91,3 +91,11 @@ def test_the_shapes_of_a_sqal_page():
         "pagination": {"totalItems": 1, "hasNext": False},
     }
     assert dumps(camelize_keys(page, ignore)) == dumps(camelize(page, ignore_fields=ignore))
+
+
+def test_integers_beyond_64_bits_are_written_as_json_numbers_not_refused():
+    data = {"big": 10**300, "huge": [10**400], "small": -(2**63), "max": 2**64 - 1, "flag": True}
+    assert dumps(data) == (
+        b'{"big":1e+300,"huge":["1' + b"0" * 400 + b'"],"small":-9223372036854775808,'
+        b'"max":18446744073709551615,"flag":true}'
+    )

@@ -50,7 +50,8 @@ def history(station, helios_station):
         "N-4",
         now - timedelta(hours=2),
         tof_metrics={"volume_mm3": None, "avg_height_mm": 12.5, "other_key": [1, 2]},
-        spectral_metrics={"color_score": 1e300, "freshness_index": -0.0},
+        # 1.5e-300, not 1e300: PostgreSQL's jsonb writes 1e300 back as a 301-digit integer
+        spectral_metrics={"color_score": 1.5e-300, "freshness_index": -0.0},
         channels={"F1_415nm": 18446744073709551615, "Clear": 0.30000000000000004},
         defects=[{"type": "bruise", "snake_case_key": {"inner_key": None}}],
         num_defects=1,
