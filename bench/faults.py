@@ -182,7 +182,10 @@ class Stack:
 
     def start_worker(self) -> None:
         if self.mode == "scaled":
-            self.worker = self._spawn(["worker", "--concurrency", "2", "--loglevel", "WARNING"], "worker.log")
+            # With the scheduler, as deployed (docs/deployment.md): it re-queues a job stranded by a server
+            # killed between the job's commit and its hand-off to the broker.
+            command = ["worker", "--beat", "--concurrency", "2", "--loglevel", "WARNING"]
+            self.worker = self._spawn(command, "worker.log")
             self.worker_starts += 1
 
     def log_tail(self, name: str, lines: int = 30) -> str:
