@@ -18,7 +18,8 @@ from __future__ import annotations
 import inspect
 import math
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -79,6 +80,39 @@ def bounded_count(object_list: Any) -> int:
         cursor.execute(_ESTIMATE_OR_COUNT.format(table=quoted), [limit, quoted])
         row = cursor.fetchone()
     return int(row[0]) if row is not None else object_list.count()
+
+
+class ValueRows(Sequence[Any]):
+    """A list's rows as every paginator here reads them, without a model instance per row: counted as
+    ``queryset`` itself (the count keeps none of the columns or joins of the rows), a page read as
+    ``values()`` dicts of ``columns`` only, or, with ``make``, as ``make(values_list row)``. A view hands it
+    to ``paginate_queryset``; its serializer must read such rows (``present_rows`` reads dicts)."""
+
+    def __init__(self, queryset: QuerySet, columns: Any, make: Any = None) -> None:
+        self.queryset = queryset
+        self.columns = tuple(columns)
+        self.make = make
+
+    def __len__(self) -> int:  # what the paginators count (Sequence's count(value) is not theirs)
+        return bounded_count(self.queryset)
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+
+    def __getitem__(self, index: int | slice) -> Any:
+        page = index if isinstance(index, slice) else slice(index, index + 1)
+        if self.make is None:
+            rows = list(self.queryset.values(*self.columns)[page])
+        else:
+            rows = [self.make(row) for row in self.queryset.values_list(*self.columns)[page]]
+        if isinstance(index, slice):
+            return rows
+        if not rows:
+            raise IndexError(index)
+        return rows[0]
 
 
 class BoundedCountPaginator(Paginator):

@@ -70,7 +70,7 @@ class WSGIBridge:
         loop = asyncio.get_running_loop()
         length = _declared_length(scope)
         body: Any
-        if length is not None and length <= BUFFERED_BODY_BYTES:
+        if length is not None and 0 <= length <= BUFFERED_BODY_BYTES:
             body = io.BytesIO(await _read_body(receive, length))
         else:
             # Read on demand from the view's thread; a2wsgi's Body awaits ``receive()`` on the loop.

@@ -112,3 +112,22 @@ class OrgPlainAll(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = ("id", "name", "subscription_tier", "created_at")
+
+
+def test_value_rows_count_the_queryset_and_read_only_the_columns(organizations):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from custos.api.pagination import ValueRows
+
+    rows = ValueRows(Organization.objects.order_by("slug"), ("slug", "name"))
+    with CaptureQueriesContext(connection) as queries:
+        assert len(rows) == 2
+        assert rows[0:5] == [{"slug": "north", "name": "North"}, {"slug": "south", "name": "South"}]
+        assert rows[1] == {"slug": "south", "name": "South"}
+    assert "COUNT(*)" in queries[0]["sql"] and "name" not in queries[0]["sql"]
+    assert len(queries) == 3
+    made = ValueRows(Organization.objects.order_by("slug"), ("slug",), make=lambda row: row[0].upper())
+    assert made[0:2] == ["NORTH", "SOUTH"]
+    with pytest.raises(IndexError):
+        made[2]

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from custos.alerts.services import alert_acknowledge
-from custos.api.pagination import TwinPagination
+from custos.api.pagination import TwinPagination, ValueRows
 from custos.api.parsers import ORJSONParser
 from custos.api.resources import TenantResource, Writes
 from custos.api.serializers import plain_columns
@@ -91,9 +91,11 @@ class DeviceResource(TenantResource):
                 f"Several of your organizations have a device {device_id!r}: name one in the X-Organization header.",
                 code="ORGANIZATION_REQUIRED",
             )
-        if self.action == "list":  # a page is presented from its columns alone: no model instance per row
-            queryset = queryset.values(*plain_columns(TwinDeviceSerializer))
         return queryset
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        # A page is presented from its columns alone: no model instance per row.
+        return super().paginate_queryset(ValueRows(queryset, plain_columns(TwinDeviceSerializer)))
 
 
 class DeviceTokenView(DialectAPIView):

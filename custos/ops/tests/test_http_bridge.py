@@ -112,6 +112,12 @@ def test_a_body_longer_than_declared_is_cut_at_the_declared_length():
     assert peer.sent[1]["body"] == b"POST a=1  0123"
 
 
+def test_a_negative_length_is_no_length_the_body_is_read_as_it_comes():
+    peer = Peer([b"abc", b"def"])
+    _serve(Echo(), _scope("POST", headers=[(b"content-length", b"-5")]), peer)
+    assert peer.sent[1]["body"] == b"POST a=1  abcdef"
+
+
 def test_a_streaming_response_goes_out_chunk_by_chunk_and_is_closed():
     produced: list[int] = []
     closed: list[str] = []

@@ -49,17 +49,17 @@ class RowValueField(serializers.ReadOnlyField):
 
 @extend_schema_field(GEOJSON)
 class GeoJSONValueField(RowValueField):
-    pass
+    """A computed GeoJSON object. (The decorator gives the schema its type.)"""
 
 
 @extend_schema_field(OpenApiTypes.DOUBLE)
 class FloatValueField(RowValueField):
-    pass
+    """A computed number. (The decorator gives the schema its type.)"""
 
 
 @extend_schema_field({"type": "string", "nullable": True})
 class OptionalStrValueField(RowValueField):
-    pass
+    """A computed string, or null. (The decorator gives the schema its type.)"""
 
 
 def _route_start(pipeline: Pipeline) -> list[float]:

@@ -17,6 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from custos.api.pagination import ValueRows
 from custos.api.resources import Parent, TenantResource, Writes
 from custos.api.tenancy import current_organization_id, visible_org_ids
 from custos.api.viewsets import DialectAPIView
@@ -157,7 +158,7 @@ class DesignViewSet(ExportControlled, TenantResource):
     def paginate_queryset(self, queryset: Any) -> Any:
         # The list's page is read as value rows, only the columns its (?fields=) fields read: no design,
         # series and user instances per row (DesignSerializer presents value rows and instances alike).
-        return super().paginate_queryset(queryset.values(*self.get_serializer().value_columns()))
+        return super().paginate_queryset(ValueRows(queryset, self.get_serializer().value_columns()))
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # ``?format=csv`` of the BOM names the export format, not a DRF renderer.

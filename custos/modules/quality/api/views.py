@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -15,13 +15,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from custos.api.pagination import ValueRows
 from custos.api.resources import TenantAggregate, TenantResource, Writes
 from custos.devices import services as device_services
 from custos.devices.models import Device
 from custos.kernel.errors import ValidationFailed
 from custos.modules.quality import presenters, selectors
 from custos.modules.quality.analysis import GRADES
-from custos.modules.quality.api.history import HistoryRows, SqalHistoryItem
+from custos.modules.quality.api.history import HISTORY_COLUMNS, HistoryRow
 from custos.modules.quality.models import QualitySample
 from custos.orgs.choices import ADMIN_ROLES
 
@@ -93,10 +94,10 @@ class SampleResource(TenantResource):
 
 
 class AnalysisHistoryViewSet(SampleResource):
-    serializer_class = SqalHistoryItem
+    serializer_class = _presenter(presenters.history_item)
 
     def paginate_queryset(self, queryset: Any) -> Any:
-        return super().paginate_queryset(cast(Any, HistoryRows(queryset)))  # counted and sliced as a queryset
+        return super().paginate_queryset(ValueRows(queryset, HISTORY_COLUMNS, HistoryRow._make))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         sample = self.get_object()

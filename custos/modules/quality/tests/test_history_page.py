@@ -13,7 +13,7 @@ from djangorestframework_camel_case.util import camelize
 
 from custos.api.renderers import dumps
 from custos.modules.quality import presenters
-from custos.modules.quality.api.history import SqalHistoryItem
+from custos.modules.quality.api.views import AnalysisHistoryViewSet
 from custos.modules.quality.models import QualitySample
 from custos.modules.quality.tests.test_api import _store
 
@@ -99,6 +99,6 @@ def test_history_page_filters_and_other_organization(client_for, bob, org_b, his
 @pytest.mark.django_db
 def test_history_page_presents_samples_too(org_a, history):
     own = _own(org_a)
-    data = SqalHistoryItem(own, many=True).data
+    data = AnalysisHistoryViewSet.serializer_class(own, many=True).data
     expected = [presenters.history_item(sample) for sample in own]
     assert list(data) == expected
