@@ -278,6 +278,21 @@ def make_fast_list(serializer: Any) -> Any:
     return serializer
 
 
+def make_fast_single(serializer: Any) -> Any:
+    """Present one output object (no ``data``) as ``present_rows`` presents a list row: the same body, with
+    the serializer's fields built once per class instead of for every request. A serializer overriding
+    ``to_representation`` keeps its own."""
+    from rest_framework.serializers import Serializer
+
+    if type(serializer).to_representation is Serializer.to_representation:
+        serializer.to_representation = functools.partial(_present_one, serializer)
+    return serializer
+
+
+def _present_one(serializer: Any, instance: Any) -> dict[str, Any]:
+    return present_rows(serializer, (instance,))[0]
+
+
 def _fast_list_class() -> type:
     from django.db import models
     from rest_framework.serializers import ListSerializer

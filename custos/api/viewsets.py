@@ -12,7 +12,7 @@ from rest_framework import generics, viewsets
 from rest_framework.views import APIView
 
 from custos.api.conventions import get_dialect
-from custos.api.serializers import make_fast_list
+from custos.api.serializers import make_fast_list, make_fast_single
 
 
 class DialectMixin:
@@ -48,11 +48,11 @@ class DialectMixin:
         cls._dialect_auto = frozenset(auto)
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
-        """Output lists (``many=True`` without ``data``) are presented by ``present_rows``: the same
+        """Output (an object or ``many=True``, without ``data``) is presented by ``present_rows``: the same
         body without DRF's per-field overhead."""
         serializer = super().get_serializer(*args, **kwargs)  # type: ignore[misc]
-        if kwargs.get("many") and "data" not in kwargs:
-            serializer = make_fast_list(serializer)
+        if "data" not in kwargs and args:
+            serializer = make_fast_list(serializer) if kwargs.get("many") else make_fast_single(serializer)
         return serializer
 
 

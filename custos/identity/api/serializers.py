@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from custos.api.serializers import FieldsBuiltOnce
 from custos.identity.models import (
     ApiKey,
     ApiKeyScope,
@@ -29,7 +30,7 @@ AVATAR_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 # --- Output -----------------------------------------------------------------------------------
 
 
-class PipelineUserSerializer(serializers.ModelSerializer):
+class PipelineUserSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ("id", "email", "username", "first_name", "last_name")
