@@ -14,7 +14,10 @@ For each run mode this script
      route with ``wrk`` on loopback (a warm-up, then the measured run) and reports req/s, p50, p99
      and the share of the liveness route's rate;
   3. starts ``custos serve`` once more under ``bench.http_settings`` (the same server, middleware and
-     process count; the bench-only URLs) and measures the bare DRF view ``/bench/hello`` the same way.
+     process count; the bench-only URLs) and measures the same way the bare DRF view ``/bench/hello``
+     and the floor page ``/bench/floor``: the least an authenticated, counted page of 50 costs on this
+     stack (the product's JWT check, one ``COUNT(*)`` and one raw ``SELECT`` of 50 audit rows, orjson),
+     which each list route is set beside (``x floor``).
 
 Routes that do not answer (a domain not built yet) are listed as skipped, not measured.
 
@@ -80,6 +83,8 @@ PASSWORD = "bench-password-0123456789"
 STARTUP_TIMEOUT = 120.0
 HEALTH = "/api/health/"
 BARE = "/bench/hello"
+FLOOR = "/bench/floor"
+FLOOR_KEY = "floor page 50 (bench)"
 INGEST_BATCH = 100  # readings per ingest request
 
 
@@ -100,6 +105,7 @@ class ModeResult:
     workers: int
     rows: dict[str, int]
     results: dict[str, WrkResult] = field(default_factory=dict)
+    lists: set[str] = field(default_factory=set)  # the keys of the list routes (set beside the floor)
     skipped: dict[str, str] = field(default_factory=dict)
     baseline: ModeResult | None = None  # the same mode on the ``--baseline`` commit
 
@@ -386,24 +392,26 @@ def run_mode(mode: str, options: argparse.Namespace, workdir: Path, root: Path =
         [sys.executable, str(script), "--prepare", str(options.rows)], prepare_env, "data loading", cwd=root
     )
     data = json.loads(output.strip().splitlines()[-1])
-    result = ModeResult(mode, workers, data["rows"])
+    routes = routes_for(data)
+    result = ModeResult(mode, workers, data["rows"], lists={route.key for route in routes if route.list_route})
     progress(f"[{label}] custos serve --workers {workers}")
-    serve(env, workers, routes_for(data), data["token"], options, workdir, label, result, root)
-    progress(f"[{label}] the same server under bench.http_settings: the bare DRF view")
+    serve(env, workers, routes, data["token"], options, workdir, label, result, root)
+    progress(f"[{label}] the same server under bench.http_settings: the bare DRF view and the floor page")
     bare_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.http_settings"}
     bare = ModeResult(mode, workers, {})
     serve(
         bare_env,
         workers,
-        [Route("bare DRF view", "GET", BARE, auth=False)],
-        None,
+        [Route("bare DRF view", "GET", BARE, auth=False), Route(FLOOR_KEY, "GET", FLOOR)],
+        data["token"],
         options,
         workdir,
         label + "-bare",
         bare,
         root,
     )
-    result.results["bare DRF view"] = bare.results["bare DRF view"]
+    result.results.update(bare.results)
+    result.skipped.update(bare.skipped)
     return result
 
 
@@ -434,7 +442,10 @@ def report(results: Sequence[ModeResult], options: argparse.Namespace) -> str:
         lines.append("")
         rows = ", ".join(f"{name} {count}" for name, count in mode.rows.items())
         lines.append(f"{mode.mode} mode, custos serve --workers {mode.workers} (rows: {rows})")
-        header = f"{'route':24s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'x health':>9s} {'errors':>6s}"
+        floor = mode.results.get(FLOOR_KEY)
+        header = (
+            f"{'route':24s} {'req/s':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'x health':>9s} {'x floor':>8s} {'errors':>6s}"
+        )
         if before is not None:
             header += f" | {'before':>8s} {'p99 ms':>8s} {'x health':>9s} {'after/before':>12s}"
             lines.append(f"(after: this checkout; before: {options.baseline})")
@@ -442,9 +453,14 @@ def report(results: Sequence[ModeResult], options: argparse.Namespace) -> str:
         lines.append("-" * len(header))
         for key, outcome in mode.results.items():
             share = outcome.requests_per_second / health.requests_per_second if health else 0.0
+            of_floor = (
+                f"{outcome.requests_per_second / floor.requests_per_second:8.2f}"
+                if floor and floor.requests_per_second and key in mode.lists
+                else f"{'':8s}"
+            )
             line = (
                 f"{key:24s} {outcome.requests_per_second:8.0f} {outcome.p50_ms:8.2f} {outcome.p99_ms:8.2f}"
-                f" {share:9.2f} {outcome.errors:6d}"
+                f" {share:9.2f} {of_floor} {outcome.errors:6d}"
             )
             old = before.results.get(key) if before is not None else None
             if old is not None and before is not None:
