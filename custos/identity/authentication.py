@@ -12,15 +12,19 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from typing import Any
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from custos.identity import selectors
 from custos.identity.errors import CsrfFailed
@@ -35,6 +39,7 @@ REFRESH_COOKIE = "refresh_token_cookie"
 CSRF_COOKIE = "csrf_access_token"
 CSRF_HEADER = "HTTP_X_CSRF_TOKEN"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+VERIFIED_TOKENS = 4096  # access tokens whose verification one process remembers
 
 
 class CustosJWTAuthentication(JWTAuthentication):
@@ -43,7 +48,17 @@ class CustosJWTAuthentication(JWTAuthentication):
     One query per request (``selectors.token_user``): the user row, with the liveness of the token's
     session as an ``EXISTS`` in the same statement. The checks and their messages are simplejwt's
     (missing claim, user not found, inactive user) followed by ours (token version, session).
+
+    A token's signature and claims are verified once per process (``_verified``): the same bytes verify
+    the same way, so a token seen again is only checked for expiry. Everything that can revoke it (the
+    session, the version, the user) is read from the database on every request.
     """
+
+    def get_validated_token(self, raw_token: bytes) -> Any:
+        token = _verified(raw_token)  # raises simplejwt's InvalidToken
+        if _expired(token):
+            return super().get_validated_token(raw_token)  # raises simplejwt's own error
+        return token
 
     def get_user(self, validated_token: Any) -> Any:
         try:
@@ -61,6 +76,27 @@ class CustosJWTAuthentication(JWTAuthentication):
         if session_id and not getattr(user, selectors.SESSION_LIVE):
             raise InvalidToken({"detail": "Session has been revoked.", "code": "token_not_valid"})
         return user
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS)
+def _verified(raw_token: bytes) -> Any:
+    """The validated access token of ``raw_token`` (simplejwt's checks). An invalid token raises, and
+    lru_cache remembers only what returns."""
+    return JWTAuthentication().get_validated_token(raw_token)
+
+
+def _expired(token: Any) -> bool:
+    try:
+        token.check_exp(current_time=aware_utcnow())
+    except TokenError:
+        return True
+    return False
+
+
+@receiver(setting_changed)
+def _forget_verified(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SIMPLE_JWT", "SECRET_KEY"):
+        _verified.cache_clear()
 
 
 class CookieJWTAuthentication(CustosJWTAuthentication):

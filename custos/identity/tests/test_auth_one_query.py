@@ -1,14 +1,16 @@
 """Authentication costs one indexed query per request, and every revocation counts on the next one.
 
 The JWT authenticators (header, cookie, ``user_from_access_token``) read the user and the liveness of
-the token's session in one statement (``selectors.token_user``); nothing is cached in the process, so
-a logout, a revoked session, a new token version (log out everywhere, password change) or a
+the token's session in one statement (``selectors.token_user``); of a token only its signature check
+is remembered in the process (the same bytes verify the same way; expiry is checked on every request),
+so a logout, a revoked session, a new token version (log out everywhere, password change) or a
 deactivation refuses the very next request. API keys cost one query, plus a write of ``last_used_at``
 at most once a minute.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -23,11 +25,12 @@ from custos.identity.authentication import (
     ApiKeyAuthentication,
     CookieJWTAuthentication,
     CustosJWTAuthentication,
+    _verified,
     user_from_access_token,
 )
 from custos.identity.models import ApiKey, AuthSession
 from custos.identity.tests.factories import api_key, api_key_client, auth_session
-from custos.identity.tests.helpers import access_claims, sign
+from custos.identity.tests.helpers import access_claims, sign, tamper
 from custos.identity.tokens import SESSION_CLAIM, decode
 
 pytestmark = pytest.mark.django_db
@@ -235,3 +238,44 @@ def test_a_revoked_api_key_is_refused_on_the_next_request(alice, client_for):
     assert client_for(alice).post(f"/api/auth/api-keys/{key.pk}/revoke/").status_code == 200
     response = client.get(ME)
     assert (response.status_code, response.json()) == (401, {"detail": "Invalid API key."})
+
+
+# --- The remembered signature check ------------------------------------------------------------------
+
+REFUSED = {"detail": "Given token not valid for any token type"}  # simplejwt's detail, as before
+
+
+def test_a_token_verified_before_is_refused_once_it_expires(alice):
+    expires = int(time.time()) + 2  # at least a second from now
+    token = sign(access_claims(alice, exp=expires))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert [client.get(ME).status_code for _ in range(2)] == [200, 200]
+    assert _verified(token.encode()).payload["exp"] == expires  # remembered
+    time.sleep(max(0.0, expires - time.time()) + 0.1)
+    response = client.get(ME)
+    assert (response.status_code, response.json()) == (401, REFUSED)
+    never_seen = APIClient()
+    never_seen.credentials(HTTP_AUTHORIZATION=f"Bearer {sign(access_claims(alice, exp=expires, jti='b' * 32))}")
+    assert never_seen.get(ME).json() == response.json()  # the same answer as a token expired when first seen
+
+
+def test_a_forged_token_is_refused_every_time_and_never_remembered(alice):
+    _verified.cache_clear()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tamper(sign(access_claims(alice)))}")
+    responses = [client.get(ME) for _ in range(2)]
+    assert [(r.status_code, r.json()) for r in responses] == [(401, REFUSED)] * 2
+    assert _verified.cache_info().currsize == 0
+
+
+def test_a_remembered_token_still_costs_its_query_and_sees_a_deactivation(alice, login, bearer):
+    client = bearer(login(alice)["access_token"])
+    assert client.get(ME).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(ME).status_code == 200
+    assert len(captured.captured_queries) == 1
+    alice.is_active = False
+    alice.save(update_fields=["is_active"])
+    response = client.get(ME)
+    assert response.status_code == 401
