@@ -71,6 +71,26 @@ def test_every_view_over_an_organization_owned_model_is_a_tenant_resource():
     assert unscoped == []
 
 
+def test_every_view_filters_through_the_backend_that_skips_unused_filters():
+    """django-filter's own backend builds and validates a form on every request, even one naming no
+    filter; ``custos.api.filtering.FilterBackend`` keeps its behaviour and skips that cost."""
+    from django_filters.rest_framework import DjangoFilterBackend
+
+    from custos.api.filtering import FilterBackend
+
+    plain = sorted(
+        {
+            f"{route} -> {view.__module__}.{view.__qualname__}"
+            for route, view in _view_classes()
+            if any(
+                isinstance(backend, type) and issubclass(backend, DjangoFilterBackend) and backend is not FilterBackend
+                for backend in getattr(view, "filter_backends", ())
+            )
+        }
+    )
+    assert plain == []
+
+
 def test_a_tenant_resource_cannot_override_its_scoping():
     from custos.api.resources import TenantResource
 

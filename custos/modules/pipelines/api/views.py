@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Value, When
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 
 from custos.alerts.choices import SEVERITY_RANK, AlertStatus
 from custos.alerts.models import Alert
+from custos.api.filtering import FilterBackend
 from custos.api.resources import Parent, TenantAggregate, TenantResource, Writes
 from custos.kernel.errors import NotFound, ValidationFailed
 from custos.modules.pipelines import selectors, services
@@ -212,7 +212,7 @@ class PipelineAlertViewSet(TenantResource):
     serializer_class = s.PipelineAlertSerializer
     input_serializer_class = s.PipelineAlertWriteSerializer
     filterset_class = PipelineAlertFilter
-    filter_backends = (DjangoFilterBackend, SearchFilter, PriorityOrderingFilter)
+    filter_backends = (FilterBackend, SearchFilter, PriorityOrderingFilter)
     search_fields = ("message", "alert_type")
     ordering_fields = ("priority_rank", "created_at")
     ordering = ("-created_at",)
