@@ -142,7 +142,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["ENGINE"] = "django_prometheus.db.backends.sqlite3"  # the same backend, with query metrics
+    _db["ENGINE"] = "custos.ops.db.sqlite3"  # the same backend, with query metrics (custos/ops/db)
     Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else _db["CONN_MAX_AGE"]
     _db["OPTIONS"] = {

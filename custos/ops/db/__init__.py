@@ -1,0 +1,1 @@
+"""Database backends: the stock ones, with django-prometheus's query metrics, made cheap per cursor."""
