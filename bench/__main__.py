@@ -43,6 +43,7 @@ SMALL: dict[str, list[str]] = {
     "serving": ["--modes", "embedded", "--rows", "50", "--duration", "2", "--warmup", "1"],
     "soak": ["--minutes", "1", "--interval", "15"],
     "sqal_stream": ["--stations", "3", "--dashboards", "2", "--duration", "5"],
+    "time_indexes": ["--readings", "100000", "--samples", "10000", "--repeat", "1", "--ingest-rounds", "2"],
     "twin_analytics": ["--devices", "4", "--days", "3", "--eval-days", "1", "--repeat", "1"],
     "twin_ingest": ["--batches", "10", "--batch", "200", "--devices", "4"],
 }

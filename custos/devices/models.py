@@ -63,6 +63,7 @@ class Reading(models.Model):
     value = models.FloatField()
 
     class Meta:
+        # PostgreSQL only: BRIN reading_ts_brin on timestamp (migration 0006), windows across devices.
         indexes = [models.Index(fields=("device", "metric", "timestamp"), name="reading_device_metric_ts")]
 
     def __str__(self) -> str:

@@ -527,16 +527,18 @@ def ingest_replays_prune(*, now: datetime | None = None) -> int:
 
 def readings_prune(*, now: datetime | None = None) -> int:
     """Delete the readings older than ``DEVICES_READINGS_RETENTION_DAYS`` (0 keeps them for ever); the
-    number removed. One delete per device, so each runs on the (device, metric, timestamp) index. Run
-    hourly by the beat entry ``prune-readings``."""
+    number removed. Run hourly by the beat entry ``prune-readings``.
+
+    One delete over the time range, for every device at once: on PostgreSQL the BRIN index on the
+    timestamp (migration devices/0006) narrows it to the block ranges of the oldest readings, where one
+    delete per device read all of each device's (device, metric, timestamp) index entries, the metric
+    being unknown (the hourly run on 2 million readings: 6 ms against 240 ms, bench/time_indexes.py);
+    SQLite scans the table once, which is also faster than once per device."""
     days = int(getattr(settings, "DEVICES_READINGS_RETENTION_DAYS", 0))
     if days <= 0:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    removed = 0
-    for device_pk in Device.objects.values_list("pk", flat=True).iterator():
-        count, _ = Reading.objects.filter(device_id=device_pk, timestamp__lt=cutoff).delete()
-        removed += count
+    removed, _ = Reading.objects.filter(timestamp__lt=cutoff).delete()
     return removed
 
 

@@ -71,7 +71,7 @@ def _token_user_sql(vendor: str, with_session: bool) -> str:
         return f"{table}.{quote(meta.get_field(name).column)}"
 
     user_id = column(users, user, "id")
-    columns = ", ".join(f"{users}.{quote(field.column)}" for field in user.concrete_fields)
+    columns = ", ".join(f"{users}.{quote(str(field.column))}" for field in user.concrete_fields)
     if not with_session:
         return f"SELECT {columns} FROM {users} WHERE {user_id} = %s"  # noqa: S608 - names from the models
     names = ("id", "user", "revoked_at", "expires_at")
@@ -94,6 +94,9 @@ def _user_row_converters(alias: str) -> tuple[tuple[Any, tuple[Any, ...]], ...]:
     return tuple(plan)
 
 
+_USER_ATTNAMES = tuple(field.attname for field in User._meta.concrete_fields)
+
+
 def _user_from_row(alias: str, row: Any) -> Any:
     """A ``User`` instance from the first columns of ``row``, converted as the ORM converts them."""
     connection = connections[alias]
@@ -102,7 +105,7 @@ def _user_from_row(alias: str, row: Any) -> Any:
         for converter in converters:
             value = converter(value, expression, connection)
         values.append(value)
-    return User.from_db(alias, None, values)
+    return User.from_db(alias, _USER_ATTNAMES, values)
 
 
 def token_user(*, user_id: Any, session_id: Any = None) -> Any:

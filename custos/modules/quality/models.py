@@ -78,6 +78,7 @@ class QualitySample(OrgOwnedModel):
             models.Index(fields=("device", "timestamp"), name="quality_sample_device_ts"),
             models.Index(fields=("organization", "timestamp"), name="quality_sample_org_ts"),
             models.Index(fields=("organization", "grade", "timestamp"), name="quality_sample_org_grade_ts"),
+            # PostgreSQL only: BRIN quality_sample_ts_brin on timestamp (migration 0003), long windows.
         ]
 
     def __str__(self) -> str:
