@@ -12,8 +12,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Min, OuterRef, QuerySet, Subquery
-from django.db.models.functions import TruncDay
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, QuerySet, Subquery, Window
+from django.db.models.functions import RowNumber, TruncDay
 
 from custos.alerts.choices import AlertStatus
 from custos.alerts.models import Alert
@@ -49,24 +49,32 @@ def _devices(request: ReportRequest) -> QuerySet[Device]:
 
 
 def _reading_stats(device_pks: list[Any], request: ReportRequest) -> dict[Any, dict[str, dict[str, Any]]]:
-    """Per device and metric over the period: count, min, max, mean, and the newest reading."""
+    """Per device and metric over the period: count, min, max, mean, and the newest reading (the latest
+    timestamp, then the latest row). Two statements: the aggregates, and the newest row of each group
+    ranked once in one pass. (A newest-value subquery beside the aggregates lands in the GROUP BY, where
+    the database runs it once per reading of the period.)"""
     window = {"timestamp__gte": request.start, "timestamp__lte": request.end}
-    newest = Reading.objects.filter(device=OuterRef("device"), metric=OuterRef("metric"), **window).order_by(
-        "-timestamp", "-id"
-    )
+    readings = Reading.objects.filter(device__in=device_pks, **window)
     rows = (
-        Reading.objects.filter(device__in=device_pks, **window)
-        .values("device", "metric")
+        readings.values("device", "metric")
         .annotate(
             count=Count("id"),
             minimum=Min("value"),
             maximum=Max("value"),
             mean=Avg("value"),
             latest_at=Max("timestamp"),
-            latest_value=Subquery(newest.values("value")[:1]),
         )
         .order_by("device", "metric")
     )
+    rank = Window(
+        RowNumber(), partition_by=[F("device"), F("metric")], order_by=[F("timestamp").desc(), F("id").desc()]
+    )
+    newest = {
+        (device, metric): value
+        for device, metric, value in readings.annotate(rank=rank)
+        .filter(rank=1)
+        .values_list("device", "metric", "value")
+    }
     stats: dict[Any, dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:
         stats[row["device"]][row["metric"]] = {
@@ -74,7 +82,7 @@ def _reading_stats(device_pks: list[Any], request: ReportRequest) -> dict[Any, d
             "min": row["minimum"],
             "max": row["maximum"],
             "avg": _round(row["mean"]),
-            "latest_value": row["latest_value"],
+            "latest_value": newest.get((row["device"], row["metric"])),
             "latest_at": row["latest_at"],
         }
     return stats
