@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from custos.kernel.migration_ops import postgresql_only
+
 CREATE = """
 CREATE OR REPLACE FUNCTION custos_audit_append_only() RETURNS trigger AS $$
 BEGIN
@@ -17,16 +19,6 @@ DROP FUNCTION IF EXISTS custos_audit_append_only();
 """
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
-    operations = [migrations.RunPython(create, drop)]
+    operations = [postgresql_only(CREATE, DROP)]

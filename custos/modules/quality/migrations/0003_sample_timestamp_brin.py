@@ -19,6 +19,8 @@ would then send it to SQLite too.
 
 from django.db import migrations
 
+from custos.kernel.migration_ops import postgresql_only
+
 INDEX = "quality_sample_ts_brin"
 CREATE = (
     f'CREATE INDEX IF NOT EXISTS {INDEX} ON quality_qualitysample USING brin ("timestamp") '
@@ -27,16 +29,6 @@ CREATE = (
 DROP = f"DROP INDEX IF EXISTS {INDEX}"
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [("quality", "0002_time_range_indexes")]
-    operations = [migrations.RunPython(create, drop)]
+    operations = [postgresql_only(CREATE, DROP)]
