@@ -305,8 +305,18 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
     return _json_error(request, 404, "Not found.", "RESOURCE_NOT_FOUND")
 
 
+SERVER_ERROR = ("A server error occurred.", "INTERNAL_ERROR")
+
+
 def handler500(request: HttpRequest) -> JsonResponse:
-    return _json_error(request, 500, "A server error occurred.", "INTERNAL_ERROR")
+    return _json_error(request, 500, *SERVER_ERROR)
+
+
+def server_error_body(path: str) -> bytes:
+    """The body of ``handler500`` for ``path``, for a server that cannot reach Django's handlers (the
+    HTTP bridge when the WSGI application itself raises): the dialect is the path's prefix's."""
+    _, body = render(ApiError(500, *SERVER_ERROR), dialect_for_path(path))
+    return JsonResponse(body).content
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

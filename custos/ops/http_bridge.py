@@ -41,6 +41,17 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 _ERROR_BODY = b'{"error":"Internal server error","code":"INTERNAL_ERROR"}'
 
 
+def _server_error_body(path: str) -> bytes:
+    """Django's own 500 body for ``path`` (the path's dialect), else a plain one: this answer must not fail."""
+    try:
+        from custos.api.errors import server_error_body
+
+        return server_error_body(path)
+    except Exception:
+        logger.exception("could not render the 500 body of %s", path)
+        return _ERROR_BODY
+
+
 def _declared_length(scope: dict[str, Any]) -> int | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
@@ -88,7 +99,7 @@ class WSGIBridge:
         except Exception:
             logger.exception("the WSGI application failed outside Django's own error handling")
             start = _response_start("500 Internal Server Error", [("Content-Type", "application/json")])
-            outcome = (start, _ERROR_BODY)
+            outcome = (start, _server_error_body(scope.get("path", "")))
         if outcome is None:  # streamed from the thread
             return
         start, content = outcome

@@ -6,6 +6,8 @@ import asyncio
 import threading
 from typing import Any
 
+import pytest
+
 from custos.ops.http_bridge import BUFFERED_BODY_BYTES, WSGIBridge
 
 
@@ -150,18 +152,50 @@ def test_a_streaming_response_goes_out_chunk_by_chunk_and_is_closed():
     assert len(closed) == 1 and closed[0].startswith("http")
 
 
-def test_an_application_that_raises_gets_a_500_not_a_hung_connection():
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/pipelines/", b'{"detail": "A server error occurred."}'),
+        ("/api/devices", b'{"error": "Internal server error", "message": "A server error occurred."}'),
+        ("/api/access/users/", b'{"error": "A server error occurred.", "details": {}}'),
+        (
+            "/api/designs/",
+            b'{"error": "Internal server error", "detail": "A server error occurred.", "code": "INTERNAL_ERROR", '
+            b'"field_errors": {}}',
+        ),
+    ],
+)
+def test_an_application_that_raises_gets_its_dialects_500_not_a_hung_connection(path, body):
+    from django.test import RequestFactory
+
+    from custos.api.errors import handler500
+
     def broken(environ: dict, start_response: Any) -> list[bytes]:
         raise RuntimeError("boom")
 
     peer = Peer([])
-    _serve(broken, _scope(), peer)
+    _serve(broken, _scope(path=path), peer)
     assert peer.sent[0]["status"] == 500
-    assert peer.sent[1] == {
-        "type": "http.response.body",
-        "body": b'{"error":"Internal server error","code":"INTERNAL_ERROR"}',
-        "more_body": False,
-    }
+    assert peer.sent[1] == {"type": "http.response.body", "body": body, "more_body": False}
+    assert body == handler500(RequestFactory().get(path)).content  # what Django's own handler answers
+
+
+def test_the_500_body_falls_back_to_a_plain_one_when_it_cannot_be_rendered(monkeypatch):
+    from custos.api import errors
+
+    def broken(environ: dict, start_response: Any) -> list[bytes]:
+        raise RuntimeError("boom")
+
+    def unrenderable(path: str) -> bytes:
+        raise LookupError(path)
+
+    monkeypatch.setattr(errors, "server_error_body", unrenderable)
+    peer = Peer([])
+    _serve(broken, _scope(), peer)
+    assert (peer.sent[0]["status"], peer.sent[1]["body"]) == (
+        500,
+        b'{"error":"Internal server error","code":"INTERNAL_ERROR"}',
+    )
 
 
 def test_requests_on_a_thread_share_its_context_so_django_keeps_its_cache_connection():
