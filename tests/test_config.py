@@ -120,7 +120,7 @@ def test_run_mode_follows_the_environment(settings):
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         assert engine == "django_prometheus.db.backends.postgresql"
     else:
-        assert engine == "django_prometheus.db.backends.sqlite3"
+        assert engine == "custos.ops.db.sqlite3"  # django-prometheus's, its cursor class built once
     if os.environ.get("REDIS_URL"):
         assert (cache, layer) == (
             "django.core.cache.backends.redis.RedisCache",
