@@ -39,7 +39,7 @@ from config.settings import DATABASES  # noqa: E402
 
 # SQLite: the test database lives in memory, one per process. Naming it explicitly also keeps
 # pytest-django from deriving a worker name from the file path (``test_/tmp/.../custos.sqlite3_gw0``,
-# a directory that does not exist), which it does because the engine is django_prometheus's.
+# a directory that does not exist), which it does because the engine is not Django's own.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 
