@@ -51,8 +51,11 @@ def _check(mode: str, done: subprocess.CompletedProcess, figures: dict, rows: di
 
 @pytest.mark.slow
 def test_embedded_mode_loses_no_acknowledged_write_and_no_job():
+    # As in scaled mode (below): a job whose server was killed between its commit and its hand-off to the
+    # queue is re-queued by the embedded worker's scheduler up to two minutes after the kill (CI saw one
+    # still PENDING after 60 s).
     done, figures, rows = _run(
-        "--mode", "embedded", "--duration", "16", "--kills", "2", "--clients", "2", "--job-timeout", "60"
+        "--mode", "embedded", "--duration", "16", "--kills", "2", "--clients", "2", "--job-timeout", "180"
     )
     _check("embedded", done, figures, rows)
 
