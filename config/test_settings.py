@@ -42,6 +42,13 @@ from config.settings import DATABASES  # noqa: E402
 # a directory that does not exist), which it does because the engine is not Django's own.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+else:
+    # The suites that run ASGI and Socket.IO servers on threads of the test process leave those threads'
+    # connections checked out of the pool until the process ends; a late test then waited 10 s for one of
+    # the default 8 and failed (seen once in CI). Tests get room for them.
+    _pool = DATABASES["default"].setdefault("OPTIONS", {}).get("pool")
+    if isinstance(_pool, dict):
+        _pool["max_size"] = max(int(_pool.get("max_size", 8)), 24)
 
 # Argon2 is deliberately slow; tests create many users. tests/test_settings.py checks production uses Argon2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
