@@ -5,18 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test databases, whose connection pools (scaled mode keeps ``DB_POOL_MIN_SIZE``
-    connections open) are closed before the databases are dropped: a pool's idle sessions would make
-    PostgreSQL refuse ``DROP DATABASE`` and leave the test database behind."""
-    yield
-    from custos.ops.multiprocess import release_database_connections
-
-    with django_db_blocker.unblock():
-        release_database_connections()
-
-
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
